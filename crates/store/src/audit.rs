@@ -1,0 +1,182 @@
+//! The audit chain in the database: appended inside the transaction of the change it records,
+//! listed and filtered for the bureau, and verified end to end.
+
+use crate::sql::{Filter, Value};
+use crate::{now, Page, Result, Store};
+use chengguo_core::audit::{digest_of, entry_hash, AuditEntry, ChainError, ChainVerifier, GENESIS};
+use serde::Serialize;
+use sqlx::{Any, Transaction};
+
+/// Appends one entry. The caller's write transaction already holds the write lock
+/// ([`Store::begin_write`]), so reading the last entry and appending after it cannot interleave.
+pub(crate) async fn append(
+    tx: &mut Transaction<'static, Any>,
+    actor: &str,
+    action: &str,
+    entity: &str,
+    entity_id: &str,
+    change: &serde_json::Value,
+) -> Result<i64> {
+    let last: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&mut **tx)
+        .await?;
+    let (seq, prev) = match last {
+        Some((s, h)) => (s + 1, h),
+        None => (1, GENESIS.to_string()),
+    };
+    let at = now();
+    let digest = digest_of(change);
+    let hash = entry_hash(seq, &at, actor, action, entity, entity_id, &digest, &prev);
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at, actor, action, entity, entity_id, change, digest, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(seq)
+    .bind(&at)
+    .bind(actor)
+    .bind(action)
+    .bind(entity)
+    .bind(entity_id)
+    .bind(change.to_string())
+    .bind(&digest)
+    .bind(&prev)
+    .bind(&hash)
+    .execute(&mut **tx)
+    .await?;
+    Ok(seq)
+}
+
+/// One audit entry with its change, as listed.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRow {
+    #[serde(flatten)]
+    pub entry: AuditEntry,
+    pub change: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub entity: Option<String>,
+    pub entity_id: Option<String>,
+    /// Inclusive lower bound on `at`, e.g. `2026-01-01`.
+    pub from: Option<String>,
+    /// Inclusive upper bound on the date part of `at`.
+    pub to: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+type EntryTuple = (i64, String, String, String, String, String, String, String, String, String);
+
+fn to_row(t: EntryTuple) -> AuditRow {
+    let (seq, at, actor, action, entity, entity_id, change, digest, prev_hash, hash) = t;
+    AuditRow {
+        entry: AuditEntry { seq, at, actor, action, entity, entity_id, digest, prev_hash, hash },
+        change: serde_json::from_str(&change).unwrap_or(serde_json::Value::String(change)),
+    }
+}
+
+const COLUMNS: &str = "seq, at, actor, action, entity, entity_id, change, digest, prev_hash, hash";
+
+impl Store {
+    /// Lists audit entries, newest first.
+    pub async fn audit_list(&self, f: &AuditFilter) -> Result<Page<AuditRow>> {
+        let mut w = Filter::default();
+        if let Some(v) = f.actor.as_deref().filter(|s| !s.is_empty()) {
+            w.push("actor = {}", Value::Str(v.into()));
+        }
+        if let Some(v) = f.action.as_deref().filter(|s| !s.is_empty()) {
+            w.push("action = {}", Value::Str(v.into()));
+        }
+        if let Some(v) = f.entity.as_deref().filter(|s| !s.is_empty()) {
+            w.push("entity = {}", Value::Str(v.into()));
+        }
+        if let Some(v) = f.entity_id.as_deref().filter(|s| !s.is_empty()) {
+            w.push("entity_id = {}", Value::Str(v.into()));
+        }
+        if let Some(v) = f.from.as_deref().filter(|s| !s.is_empty()) {
+            w.push("at >= {}", Value::Str(v.into()));
+        }
+        if let Some(v) = f.to.as_deref().filter(|s| !s.is_empty()) {
+            // `to` is a day: everything up to its end.
+            w.push("at < {}", Value::Str(format!("{v}\u{7f}")));
+        }
+        let where_sql = w.where_sql();
+        let (total,): (i64,) = sqlx::query_as_with(&format!("SELECT COUNT(*) FROM audit_log{where_sql}"), w.args())
+            .fetch_one(self.pool())
+            .await?;
+        let limit = f.limit.clamp(1, 10_000);
+        let offset = f.offset.max(0);
+        let sql = format!("SELECT {COLUMNS} FROM audit_log{where_sql} ORDER BY seq DESC LIMIT {limit} OFFSET {offset}");
+        let rows: Vec<EntryTuple> = sqlx::query_as_with(&sql, w.args()).fetch_all(self.pool()).await?;
+        Ok(Page { items: rows.into_iter().map(to_row).collect(), total, limit, offset })
+    }
+
+    /// Distinct values of a column of the audit log, for filter menus.
+    pub async fn audit_distinct(&self, column: AuditColumn) -> Result<Vec<String>> {
+        let col = match column {
+            AuditColumn::Action => "action",
+            AuditColumn::Entity => "entity",
+        };
+        let rows: Vec<(String,)> =
+            sqlx::query_as(&format!("SELECT DISTINCT {col} FROM audit_log ORDER BY {col}")).fetch_all(self.pool()).await?;
+        Ok(rows.into_iter().map(|(s,)| s).collect())
+    }
+
+    /// Recomputes the whole chain in order. Returns the number of entries checked, or the first
+    /// entry that does not match.
+    pub async fn audit_verify(&self) -> Result<Result<u64, ChainError>> {
+        let mut v = ChainVerifier::default();
+        let batch = 5_000i64;
+        let mut after = 0i64;
+        loop {
+            let rows: Vec<EntryTuple> = sqlx::query_as(&format!(
+                "SELECT {COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT {batch}"
+            ))
+            .bind(after)
+            .fetch_all(self.pool())
+            .await?;
+            if rows.is_empty() {
+                break;
+            }
+            for t in rows {
+                let change = t.6.clone();
+                let row = to_row(t);
+                after = row.entry.seq;
+                if let Err(e) = v.check(&row.entry, &change) {
+                    return Ok(Err(e));
+                }
+            }
+        }
+        Ok(Ok(v.checked))
+    }
+
+    /// Appends an entry outside any other change (logins, exports).
+    pub async fn audit_event(
+        &self,
+        actor: &str,
+        action: &str,
+        entity: &str,
+        entity_id: &str,
+        change: &serde_json::Value,
+    ) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        let seq = append(&mut tx, actor, action, entity, entity_id, change).await?;
+        tx.commit().await?;
+        Ok(seq)
+    }
+
+    /// Runs raw SQL against the database. Only for tests that tamper with rows on purpose.
+    #[doc(hidden)]
+    pub async fn execute_raw(&self, sql: &str) -> Result<u64> {
+        Ok(sqlx::query(sql).execute(self.pool()).await?.rows_affected())
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum AuditColumn {
+    Action,
+    Entity,
+}
