@@ -1,1 +1,504 @@
-fn main() {}
+//! `chengguo`: the one binary. `serve` runs the platform; the other subcommands operate on the
+//! same database (migrate, import, export, admin, audit, backup).
+
+mod settings;
+
+use anyhow::{bail, Context, Result};
+use chengguo_core::{Actor, Role};
+use chengguo_store::{NewUser, Store};
+use clap::{Args, Parser, Subcommand};
+use settings::Settings;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "chengguo",
+    version,
+    about = "成果 Chengguo — platform for the local transformation of S&T achievements"
+)]
+struct Cli {
+    /// Optional TOML settings file (also CHENGGUO_CONFIG).
+    #[arg(long, global = true, env = "CHENGGUO_CONFIG")]
+    config: Option<PathBuf>,
+    /// Log as JSON lines (also CHENGGUO_LOG_JSON=1).
+    #[arg(long, global = true, env = "CHENGGUO_LOG_JSON")]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone, Default)]
+struct Db {
+    /// Database URL: sqlite://FILE or postgres://USER@HOST/DB (default sqlite://chengguo.db;
+    /// DATABASE_URL when absent).
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the web server (pages, JSON API, /healthz, /metrics).
+    Serve {
+        #[command(flatten)]
+        db: Db,
+        /// Address to listen on (default 127.0.0.1:8080; CHENGGUO_ADDR).
+        #[arg(long, env = "CHENGGUO_ADDR")]
+        addr: Option<String>,
+        /// Load the demo data into an empty database and print the demo logins.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply the database migrations and list them.
+    Migrate {
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Import records from a file (CSV in UTF-8 or GB18030, XLSX, JSONL). All rows or none.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+    /// Export records to CSV or XLSX.
+    Export {
+        #[command(subcommand)]
+        what: ExportWhat,
+    },
+    /// Accounts and tokens.
+    Admin {
+        #[command(subcommand)]
+        cmd: AdminCmd,
+    },
+    /// The audit chain.
+    Audit {
+        #[command(subcommand)]
+        cmd: AuditCmd,
+    },
+    /// Write a consistent online copy of the database to a new SQLite file.
+    Backup {
+        #[command(flatten)]
+        db: Db,
+        /// The backup file (must not exist).
+        #[arg(long)]
+        to: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportWhat {
+    /// Organizations: name, credit_code, division_code, nature, kind[, description].
+    Organizations {
+        file: PathBuf,
+        #[command(flatten)]
+        db: Db,
+        /// Check every row and report problems; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportWhat {
+    /// All organizations; the format follows the file's extension (.csv or .xlsx).
+    Organizations {
+        #[arg(long)]
+        to: PathBuf,
+        #[command(flatten)]
+        db: Db,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCmd {
+    /// Create an account.
+    CreateUser {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        password: String,
+        /// public, enterprise, unit, broker, registrar, district or bureau (repeat or comma-separate for several).
+        #[arg(long, value_delimiter = ',', required = true)]
+        role: Vec<String>,
+        /// Credit code of the account's organization.
+        #[arg(long)]
+        org: Option<String>,
+        /// For district officers: the district's division code.
+        #[arg(long)]
+        district: Option<String>,
+        #[arg(long, default_value = "")]
+        display_name: String,
+    },
+    /// Create an API token for an account; the token is the last line printed.
+    CreateToken {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        username: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+    /// List accounts.
+    ListUsers {
+        #[command(flatten)]
+        db: Db,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Recompute the chain; exits non-zero naming the first entry that does not match.
+    Verify {
+        #[command(flatten)]
+        db: Db,
+    },
+}
+
+fn operator() -> Actor {
+    Actor::system(&std::env::var("USER").unwrap_or_else(|_| "operator".into()))
+}
+
+async fn open(settings: &Settings, db: &Db) -> Result<Store> {
+    let url = settings.database_url(db.database_url.as_deref());
+    Store::open(&url)
+        .await
+        .with_context(|| format!("opening database {url}"))
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    let code = match run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            1
+        }
+    };
+    std::process::exit(code);
+}
+
+async fn run(cli: Cli) -> Result<i32> {
+    let settings = Settings::load(cli.config.as_deref())?;
+    init_logging(cli.log_json || settings.log_json);
+    match cli.command {
+        Command::Serve { db, addr, demo } => serve(&settings, &db, addr, demo).await,
+        Command::Migrate { db } => {
+            let store = open(&settings, &db).await?;
+            for (v, d) in store.applied_migrations().await? {
+                println!("{v:>6}  {d}");
+            }
+            println!("database {} is up to date", store.display_url());
+            Ok(0)
+        }
+        Command::Import {
+            what: ImportWhat::Organizations { file, db, dry_run },
+        } => {
+            let store = open(&settings, &db).await?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let format = chengguo_web::imports::detect_format(file.to_str(), &bytes);
+            let report =
+                chengguo_web::imports::import_orgs(&store, &operator(), &bytes, format, dry_run)
+                    .await?;
+            Ok(print_report(&file, &report))
+        }
+        Command::Export {
+            what: ExportWhat::Organizations { to, db },
+        } => {
+            let store = open(&settings, &db).await?;
+            let orgs = store.all_orgs().await?;
+            let headers = [
+                "name",
+                "credit_code",
+                "division_code",
+                "nature",
+                "kind",
+                "description",
+            ];
+            let rows: Vec<Vec<String>> = orgs
+                .into_iter()
+                .map(|o| {
+                    vec![
+                        o.name,
+                        o.credit_code,
+                        o.division_code,
+                        o.nature,
+                        o.kind.as_str().into(),
+                        o.description,
+                    ]
+                })
+                .collect();
+            let n = rows.len();
+            let bytes = match to.extension().and_then(|e| e.to_str()) {
+                Some("xlsx") => {
+                    let cells = rows
+                        .into_iter()
+                        .map(|r| r.into_iter().map(chengguo_io::Cell::Text).collect())
+                        .collect::<Vec<_>>();
+                    chengguo_io::write_xlsx("organizations", &headers, &cells)?
+                }
+                Some("csv") => chengguo_io::write_csv(&headers, &rows),
+                _ => bail!("--to must end in .csv or .xlsx"),
+            };
+            std::fs::write(&to, bytes).with_context(|| format!("writing {}", to.display()))?;
+            println!("exported {n} organizations to {}", to.display());
+            Ok(0)
+        }
+        Command::Admin { cmd } => admin(&settings, cmd).await,
+        Command::Audit {
+            cmd: AuditCmd::Verify { db },
+        } => {
+            let store = open(&settings, &db).await?;
+            match store.audit_verify().await? {
+                Ok(n) => {
+                    println!("audit chain intact: {n} entries verified");
+                    Ok(0)
+                }
+                Err(e) => {
+                    eprintln!("audit chain BROKEN: {e}");
+                    Ok(2)
+                }
+            }
+        }
+        Command::Backup { db, to } => {
+            let store = open(&settings, &db).await?;
+            let summary = store.backup_to(&to).await?;
+            for (t, n) in summary.tables {
+                println!("{t:<16} {n:>10}");
+            }
+            println!("backup written to {} (an SQLite database: serve it with --database-url sqlite://{})", to.display(), to.display());
+            Ok(0)
+        }
+    }
+}
+
+fn print_report(file: &std::path::Path, r: &chengguo_web::imports::ImportReport) -> i32 {
+    println!(
+        "{}: {} rows ({})",
+        file.display(),
+        r.rows,
+        if r.encoding.is_empty() {
+            "unreadable"
+        } else {
+            &r.encoding
+        }
+    );
+    for c in &r.ignored_columns {
+        println!("note: column '{c}' is not part of the format and was ignored");
+    }
+    if !r.ok() {
+        for p in &r.problems {
+            eprintln!("{p}");
+        }
+        eprintln!("{} problem(s); nothing was imported", r.problems.len());
+        return 1;
+    }
+    if r.dry_run {
+        println!(
+            "dry run: all {} rows are valid; nothing was written",
+            r.rows
+        );
+    } else {
+        println!(
+            "imported: {} created, {} updated, {} unchanged",
+            r.created, r.updated, r.unchanged
+        );
+    }
+    0
+}
+
+async fn admin(settings: &Settings, cmd: AdminCmd) -> Result<i32> {
+    match cmd {
+        AdminCmd::CreateUser {
+            db,
+            username,
+            password,
+            role,
+            org,
+            district,
+            display_name,
+        } => {
+            let store = open(settings, &db).await?;
+            let roles = role
+                .iter()
+                .map(|r| r.parse::<Role>().map_err(anyhow::Error::msg))
+                .collect::<Result<Vec<_>>>()?;
+            let org_id = match org {
+                Some(code) => {
+                    let code = chengguo_core::CreditCode::parse(&code)
+                        .map_err(|e| anyhow::anyhow!("--org: {e}"))?;
+                    Some(
+                        store
+                            .org_by_credit_code(code.as_str())
+                            .await?
+                            .with_context(|| {
+                                format!("--org: no organization has credit code {code}")
+                            })?
+                            .id,
+                    )
+                }
+                None => None,
+            };
+            let district_code = match district {
+                Some(d) => Some(
+                    chengguo_core::DivisionCode::parse(&d)
+                        .map_err(|e| anyhow::anyhow!("--district: {e}"))?
+                        .to_string(),
+                ),
+                None => None,
+            };
+            let u = store
+                .create_user(
+                    &operator(),
+                    &NewUser {
+                        username,
+                        password,
+                        display_name,
+                        roles,
+                        org_id,
+                        district_code,
+                    },
+                )
+                .await?;
+            println!(
+                "created account '{}' (id {}) with roles {}",
+                u.username,
+                u.id,
+                u.roles
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            );
+            Ok(0)
+        }
+        AdminCmd::CreateToken { db, username, name } => {
+            let store = open(settings, &db).await?;
+            let u = store
+                .user_by_username(&username)
+                .await?
+                .with_context(|| format!("no account named '{username}'"))?;
+            let token = store.create_token(&operator(), u.id, &name).await?;
+            println!(
+                "API token for '{}' (shown once; use as 'Authorization: Bearer <token>'):",
+                u.username
+            );
+            println!("{token}");
+            Ok(0)
+        }
+        AdminCmd::ListUsers { db } => {
+            let store = open(settings, &db).await?;
+            for u in store.list_users().await? {
+                println!(
+                    "{:<20} {:<30} {}",
+                    u.username,
+                    u.roles
+                        .iter()
+                        .map(|r| r.as_str())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    u.display_name
+                );
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn init_logging(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("CHENGGUO_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn serve(settings: &Settings, db: &Db, addr: Option<String>, demo: bool) -> Result<i32> {
+    let store = open(settings, db).await?;
+    let addr = addr
+        .or_else(|| settings.addr.clone())
+        .unwrap_or_else(|| "127.0.0.1:8080".into());
+    if demo {
+        let s = chengguo_store::demo::load(&store).await?;
+        if s.skipped {
+            println!("demo: the database already has data; nothing loaded");
+        } else {
+            println!(
+                "demo: loaded {} organizations and {} accounts",
+                s.organizations,
+                s.accounts.len()
+            );
+        }
+    }
+    let config = chengguo_web::WebConfig {
+        demo_hint: demo,
+        secure_cookies: settings.secure_cookies,
+        session_ttl_hours: settings.session_ttl_hours,
+        login_max_failures: settings.login_max_failures,
+        login_window_minutes: settings.login_window_minutes,
+        ..Default::default()
+    };
+    let app = chengguo_web::app(chengguo_web::AppState::new(store.clone(), config));
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    let local = listener.local_addr()?;
+    println!(
+        "Chengguo is serving http://{local}/  (database: {})",
+        store.display_url()
+    );
+    if demo {
+        println!(
+            "demo logins (password '{}'):",
+            chengguo_store::demo::DEMO_PASSWORD
+        );
+        for (u, roles) in [
+            ("bureau", "bureau 科技局"),
+            ("district", "district 区县 (浑南区)"),
+            ("unit", "unit 高校院所 (东北大学)"),
+            ("enterprise", "enterprise 企业 (新松机器人)"),
+            ("broker", "broker 技术经纪人"),
+            ("registrar", "registrar 登记员 (浑南服务站)"),
+            ("public", "public 公众"),
+        ] {
+            println!("  {u:<11} {roles}");
+        }
+    }
+    tracing::info!(%local, "listening");
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    store.close().await;
+    println!("Chengguo stopped");
+    Ok(0)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

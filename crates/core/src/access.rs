@@ -51,7 +51,11 @@ impl Actor {
 
 /// The bureau edits any organization; any other account edits only its own, and may not change
 /// what identifies or classifies it (credit code, kind), which the bureau vouches for.
-pub fn can_update_org(actor: &Actor, org: &Organization, patch: &OrganizationPatch) -> Result<(), Denied> {
+pub fn can_update_org(
+    actor: &Actor,
+    org: &Organization,
+    patch: &OrganizationPatch,
+) -> Result<(), Denied> {
     if actor.is_bureau() {
         return Ok(());
     }
@@ -62,7 +66,9 @@ pub fn can_update_org(actor: &Actor, org: &Organization, patch: &OrganizationPat
         )));
     }
     if patch.credit_code.is_some() || patch.kind.is_some() {
-        return Err(Denied::Forbidden("only the bureau may change an organization's credit code or kind".into()));
+        return Err(Denied::Forbidden(
+            "only the bureau may change an organization's credit code or kind".into(),
+        ));
     }
     Ok(())
 }
@@ -88,12 +94,21 @@ mod tests {
     }
 
     fn actor(role: Role, org_id: Option<i64>) -> Actor {
-        Actor { user_id: 9, username: "u".into(), roles: vec![role], org_id, district_code: None }
+        Actor {
+            user_id: 9,
+            username: "u".into(),
+            roles: vec![role],
+            org_id,
+            district_code: None,
+        }
     }
 
     #[test]
     fn own_org_only() {
-        let rename = OrganizationPatch { name: Some("新".into()), ..Default::default() };
+        let rename = OrganizationPatch {
+            name: Some("新".into()),
+            ..Default::default()
+        };
         assert!(can_update_org(&actor(Role::Unit, Some(1)), &org(1), &rename).is_ok());
         assert!(can_update_org(&actor(Role::Unit, Some(2)), &org(1), &rename).is_err());
         assert!(can_update_org(&actor(Role::Enterprise, None), &org(1), &rename).is_err());
@@ -102,7 +117,10 @@ mod tests {
 
     #[test]
     fn kind_is_the_bureaus() {
-        let rekind = OrganizationPatch { kind: Some(OrgKind::Enterprise), ..Default::default() };
+        let rekind = OrganizationPatch {
+            kind: Some(OrgKind::Enterprise),
+            ..Default::default()
+        };
         assert!(can_update_org(&actor(Role::Unit, Some(1)), &org(1), &rekind).is_err());
     }
 }

@@ -46,7 +46,16 @@ pub fn entry_hash(
     prev_hash: &str,
 ) -> String {
     let mut h = Sha256::new();
-    for part in [&seq.to_string() as &str, at, actor, action, entity, entity_id, digest, prev_hash] {
+    for part in [
+        &seq.to_string() as &str,
+        at,
+        actor,
+        action,
+        entity,
+        entity_id,
+        digest,
+        prev_hash,
+    ] {
         h.update((part.len() as u64).to_be_bytes());
         h.update(part.as_bytes());
     }
@@ -72,9 +81,18 @@ impl AuditEntry {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChainError {
     #[error("audit entry {seq}: its hash does not match its contents (stored {stored}, recomputed {computed})")]
-    Hash { seq: i64, stored: String, computed: String },
+    Hash {
+        seq: i64,
+        stored: String,
+        computed: String,
+    },
     #[error("audit entry {seq}: previous hash {found} does not match entry {prev_seq}'s hash {expected}")]
-    Link { seq: i64, prev_seq: i64, found: String, expected: String },
+    Link {
+        seq: i64,
+        prev_seq: i64,
+        found: String,
+        expected: String,
+    },
     #[error("audit entry {seq}: its change does not match its digest")]
     Digest { seq: i64 },
 }
@@ -88,14 +106,19 @@ pub struct ChainVerifier {
 
 impl Default for ChainVerifier {
     fn default() -> Self {
-        Self { last_hash: GENESIS.to_string(), last_seq: 0, checked: 0 }
+        Self {
+            last_hash: GENESIS.to_string(),
+            last_seq: 0,
+            checked: 0,
+        }
     }
 }
 
 impl ChainVerifier {
     /// Checks one entry (and its change, whose digest must match) against the chain so far.
     pub fn check(&mut self, e: &AuditEntry, change: &str) -> Result<(), ChainError> {
-        let value: serde_json::Value = serde_json::from_str(change).map_err(|_| ChainError::Digest { seq: e.seq })?;
+        let value: serde_json::Value =
+            serde_json::from_str(change).map_err(|_| ChainError::Digest { seq: e.seq })?;
         if digest_of(&value) != e.digest {
             return Err(ChainError::Digest { seq: e.seq });
         }
@@ -109,7 +132,11 @@ impl ChainVerifier {
         }
         let computed = e.expected_hash();
         if computed != e.hash {
-            return Err(ChainError::Hash { seq: e.seq, stored: e.hash.clone(), computed });
+            return Err(ChainError::Hash {
+                seq: e.seq,
+                stored: e.hash.clone(),
+                computed,
+            });
         }
         self.last_hash = e.hash.clone();
         self.last_seq = e.seq;
@@ -124,7 +151,16 @@ mod tests {
 
     fn entry(seq: i64, prev: &str, change: &serde_json::Value) -> AuditEntry {
         let digest = digest_of(change);
-        let hash = entry_hash(seq, "2026-01-01T00:00:00Z", "bureau", "create", "organization", "1", &digest, prev);
+        let hash = entry_hash(
+            seq,
+            "2026-01-01T00:00:00Z",
+            "bureau",
+            "create",
+            "organization",
+            "1",
+            &digest,
+            prev,
+        );
         AuditEntry {
             seq,
             at: "2026-01-01T00:00:00Z".into(),
@@ -149,10 +185,14 @@ mod tests {
 
         let mut tampered = e1.clone();
         tampered.actor = "intruder".into();
-        let err = ChainVerifier::default().check(&tampered, &c.to_string()).unwrap_err();
+        let err = ChainVerifier::default()
+            .check(&tampered, &c.to_string())
+            .unwrap_err();
         assert!(matches!(err, ChainError::Hash { seq: 1, .. }));
 
-        let err = ChainVerifier::default().check(&e1, r#"{"name":"清华"}"#).unwrap_err();
+        let err = ChainVerifier::default()
+            .check(&e1, r#"{"name":"清华"}"#)
+            .unwrap_err();
         assert_eq!(err, ChainError::Digest { seq: 1 });
 
         let mut v = ChainVerifier::default();

@@ -7,7 +7,9 @@ use std::fmt;
 /// The 31 characters a credit code may use (GB 32100 excludes I, O, S, V and Z).
 const USCC_CHARSET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
 /// Weights of positions 1–17: 3^(i) mod 31.
-const USCC_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const USCC_WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 /// 统一社会信用代码: 18 characters whose last one is a check character over the first 17.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -18,7 +20,9 @@ pub struct CreditCode(String);
 pub enum CreditCodeError {
     #[error("must be 18 characters, found {0}")]
     Length(usize),
-    #[error("character {pos} ('{ch}') is not allowed (digits and capital letters except I, O, S, V, Z)")]
+    #[error(
+        "character {pos} ('{ch}') is not allowed (digits and capital letters except I, O, S, V, Z)"
+    )]
     Charset { pos: usize, ch: char },
     #[error("check character is '{found}' but should be '{expected}'")]
     Check { found: char, expected: char },
@@ -163,7 +167,11 @@ mod tests {
     #[test]
     fn known_valid_credit_codes_pass() {
         // Check characters computed independently of this code (GB 32100 formula, by hand).
-        for code in ["91110000802100433B", "12100000400000624D", "91350100M000100Y43"] {
+        for code in [
+            "91110000802100433B",
+            "12100000400000624D",
+            "91350100M000100Y43",
+        ] {
             assert!(CreditCode::parse(code).is_ok(), "{code}");
         }
     }
@@ -171,13 +179,22 @@ mod tests {
     #[test]
     fn wrong_check_character_is_named() {
         let err = CreditCode::parse("91110000802100433C").unwrap_err();
-        assert_eq!(err, CreditCodeError::Check { found: 'C', expected: 'B' });
+        assert_eq!(
+            err,
+            CreditCodeError::Check {
+                found: 'C',
+                expected: 'B'
+            }
+        );
         assert!(err.to_string().contains("should be 'B'"));
     }
 
     #[test]
     fn length_and_charset_errors() {
-        assert_eq!(CreditCode::parse("123").unwrap_err(), CreditCodeError::Length(3));
+        assert_eq!(
+            CreditCode::parse("123").unwrap_err(),
+            CreditCodeError::Length(3)
+        );
         assert!(matches!(
             CreditCode::parse("9111000080210043IB").unwrap_err(),
             CreditCodeError::Charset { pos: 17, ch: 'I' }
@@ -193,14 +210,23 @@ mod tests {
 
     #[test]
     fn lowercase_is_normalised() {
-        assert_eq!(CreditCode::parse(" 91110000802100433b ").unwrap().as_str(), "91110000802100433B");
+        assert_eq!(
+            CreditCode::parse(" 91110000802100433b ").unwrap().as_str(),
+            "91110000802100433B"
+        );
     }
 
     #[test]
     fn division_codes() {
         assert!(DivisionCode::parse("210106").is_ok());
-        assert_eq!(DivisionCode::parse("21010").unwrap_err(), DivisionCodeError::Format);
-        assert!(matches!(DivisionCode::parse("219999").unwrap_err(), DivisionCodeError::Unknown(_)));
+        assert_eq!(
+            DivisionCode::parse("21010").unwrap_err(),
+            DivisionCodeError::Format
+        );
+        assert!(matches!(
+            DivisionCode::parse("219999").unwrap_err(),
+            DivisionCodeError::Unknown(_)
+        ));
         assert!(DivisionCode::parse("210106").unwrap().within("2101"));
     }
 }

@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::ops::{Add, AddAssign, Sub};
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Fen(pub i64);
 
@@ -33,7 +35,11 @@ impl Fen {
     /// Parses yuan as typed by a person: `1234`, `1234.5`, `1,234.50`, `-3.20`.
     /// More than two decimals is an error, never rounded.
     pub fn parse_yuan(s: &str) -> Result<Fen, MoneyError> {
-        let t: String = s.trim().chars().filter(|c| *c != ',' && *c != '，').collect();
+        let t: String = s
+            .trim()
+            .chars()
+            .filter(|c| *c != ',' && *c != '，')
+            .collect();
         if t.is_empty() {
             return Err(MoneyError::Empty);
         }
@@ -46,19 +52,31 @@ impl Fen {
             None => (body, ""),
         };
         let digits = |x: &str| x.bytes().all(|b| b.is_ascii_digit());
-        if (int_part.is_empty() && frac_part.is_empty()) || !digits(int_part) || !digits(frac_part) {
+        if (int_part.is_empty() && frac_part.is_empty()) || !digits(int_part) || !digits(frac_part)
+        {
             return Err(MoneyError::Format(s.trim().to_string()));
         }
         if frac_part.len() > 2 {
             return Err(MoneyError::TooPrecise(s.trim().to_string()));
         }
         let overflow = || MoneyError::Overflow(s.trim().to_string());
-        let yuan: i64 = if int_part.is_empty() { 0 } else { int_part.parse().map_err(|_| overflow())? };
-        let mut frac: i64 = if frac_part.is_empty() { 0 } else { frac_part.parse().map_err(|_| overflow())? };
+        let yuan: i64 = if int_part.is_empty() {
+            0
+        } else {
+            int_part.parse().map_err(|_| overflow())?
+        };
+        let mut frac: i64 = if frac_part.is_empty() {
+            0
+        } else {
+            frac_part.parse().map_err(|_| overflow())?
+        };
         if frac_part.len() == 1 {
             frac *= 10;
         }
-        let fen = yuan.checked_mul(100).and_then(|v| v.checked_add(frac)).ok_or_else(overflow)?;
+        let fen = yuan
+            .checked_mul(100)
+            .and_then(|v| v.checked_add(frac))
+            .ok_or_else(overflow)?;
         Ok(Fen(if neg { -fen } else { fen }))
     }
 
@@ -86,7 +104,12 @@ impl Fen {
             }
             out.push(c);
         }
-        format!("{}{}.{:02}", if self.0 < 0 { "-" } else { "" }, out, self.0.unsigned_abs() % 100)
+        format!(
+            "{}{}.{:02}",
+            if self.0 < 0 { "-" } else { "" },
+            out,
+            self.0.unsigned_abs() % 100
+        )
     }
 
     pub fn checked_add(self, o: Fen) -> Option<Fen> {
@@ -139,17 +162,29 @@ mod tests {
         assert_eq!(Fen::parse_yuan("1,234.05").unwrap(), Fen(123_405));
         assert_eq!(Fen::parse_yuan(".5").unwrap(), Fen(50));
         assert_eq!(Fen::parse_yuan("-3.20").unwrap(), Fen(-320));
-        assert_eq!(Fen::parse_yuan("0.1").unwrap() + Fen::parse_yuan("0.2").unwrap(), Fen(30));
+        assert_eq!(
+            Fen::parse_yuan("0.1").unwrap() + Fen::parse_yuan("0.2").unwrap(),
+            Fen(30)
+        );
     }
 
     #[test]
     fn refuses_bad_amounts() {
-        assert!(matches!(Fen::parse_yuan("1.234"), Err(MoneyError::TooPrecise(_))));
+        assert!(matches!(
+            Fen::parse_yuan("1.234"),
+            Err(MoneyError::TooPrecise(_))
+        ));
         assert!(matches!(Fen::parse_yuan("12a"), Err(MoneyError::Format(_))));
         assert!(matches!(Fen::parse_yuan(""), Err(MoneyError::Empty)));
         assert!(matches!(Fen::parse_yuan("."), Err(MoneyError::Format(_))));
-        assert!(matches!(Fen::parse_yuan("99999999999999999999"), Err(MoneyError::Overflow(_))));
-        assert!(matches!(Fen::parse_non_negative("-1"), Err(MoneyError::Negative)));
+        assert!(matches!(
+            Fen::parse_yuan("99999999999999999999"),
+            Err(MoneyError::Overflow(_))
+        ));
+        assert!(matches!(
+            Fen::parse_non_negative("-1"),
+            Err(MoneyError::Negative)
+        ));
     }
 
     #[test]

@@ -182,7 +182,10 @@ fn parse_name(s: &str, errs: &mut Vec<FieldError>) -> Option<String> {
         errs.push(FieldError::new("name", "必填 / is required"));
         None
     } else if t.chars().count() > NAME_MAX {
-        errs.push(FieldError::new("name", format!("最多 {NAME_MAX} 字 / at most {NAME_MAX} characters")));
+        errs.push(FieldError::new(
+            "name",
+            format!("最多 {NAME_MAX} 字 / at most {NAME_MAX} characters"),
+        ));
         None
     } else {
         Some(t.to_string())
@@ -193,7 +196,10 @@ fn parse_credit(s: &str, errs: &mut Vec<FieldError>) -> Option<CreditCode> {
     match CreditCode::parse(s) {
         Ok(c) => Some(c),
         Err(e) => {
-            errs.push(FieldError::new("credit_code", format!("统一社会信用代码无效 / invalid credit code: {e}")));
+            errs.push(FieldError::new(
+                "credit_code",
+                format!("统一社会信用代码无效 / invalid credit code: {e}"),
+            ));
             None
         }
     }
@@ -203,7 +209,10 @@ fn parse_division(s: &str, errs: &mut Vec<FieldError>) -> Option<DivisionCode> {
     match DivisionCode::parse(s) {
         Ok(c) => Some(c),
         Err(e) => {
-            errs.push(FieldError::new("division_code", format!("行政区划代码无效 / invalid division code: {e}")));
+            errs.push(FieldError::new(
+                "division_code",
+                format!("行政区划代码无效 / invalid division code: {e}"),
+            ));
             None
         }
     }
@@ -218,17 +227,24 @@ pub fn parse_nature(s: &str) -> Result<String, String> {
 }
 
 fn parse_nature_field(s: &str, errs: &mut Vec<FieldError>) -> Option<String> {
-    parse_nature(s).map_err(|m| errs.push(FieldError::new("nature", m))).ok()
+    parse_nature(s)
+        .map_err(|m| errs.push(FieldError::new("nature", m)))
+        .ok()
 }
 
 fn parse_kind(s: &str, errs: &mut Vec<FieldError>) -> Option<OrgKind> {
-    s.parse::<OrgKind>().map_err(|m| errs.push(FieldError::new("kind", format!("机构类型无效 / {m}")))).ok()
+    s.parse::<OrgKind>()
+        .map_err(|m| errs.push(FieldError::new("kind", format!("机构类型无效 / {m}"))))
+        .ok()
 }
 
 fn parse_description(s: &str, errs: &mut Vec<FieldError>) -> Option<String> {
     let t = s.trim();
     if t.chars().count() > DESCRIPTION_MAX {
-        errs.push(FieldError::new("description", format!("最多 {DESCRIPTION_MAX} 字 / at most {DESCRIPTION_MAX} characters")));
+        errs.push(FieldError::new(
+            "description",
+            format!("最多 {DESCRIPTION_MAX} 字 / at most {DESCRIPTION_MAX} characters"),
+        ));
         None
     } else {
         Some(t.to_string())
@@ -250,18 +266,31 @@ impl OrgInput {
     pub fn into_new(self) -> Result<NewOrganization, Vec<FieldError>> {
         let mut errs = Vec::new();
         let name = required(&self.name, "name", &mut errs).and_then(|s| parse_name(s, &mut errs));
-        let credit = required(&self.credit_code, "credit_code", &mut errs).and_then(|s| parse_credit(s, &mut errs));
-        let division =
-            required(&self.division_code, "division_code", &mut errs).and_then(|s| parse_division(s, &mut errs));
-        let nature = required(&self.nature, "nature", &mut errs).and_then(|s| parse_nature_field(s, &mut errs));
+        let credit = required(&self.credit_code, "credit_code", &mut errs)
+            .and_then(|s| parse_credit(s, &mut errs));
+        let division = required(&self.division_code, "division_code", &mut errs)
+            .and_then(|s| parse_division(s, &mut errs));
+        let nature = required(&self.nature, "nature", &mut errs)
+            .and_then(|s| parse_nature_field(s, &mut errs));
         let kind = required(&self.kind, "kind", &mut errs).and_then(|s| parse_kind(s, &mut errs));
         let description = parse_description(self.description.as_deref().unwrap_or(""), &mut errs);
         match (name, credit, division, nature, kind, description) {
-            (Some(name), Some(credit_code), Some(division_code), Some(nature), Some(kind), Some(description))
-                if errs.is_empty() =>
-            {
-                Ok(NewOrganization { name, credit_code, division_code, nature, kind, description, is_demo: false })
-            }
+            (
+                Some(name),
+                Some(credit_code),
+                Some(division_code),
+                Some(nature),
+                Some(kind),
+                Some(description),
+            ) if errs.is_empty() => Ok(NewOrganization {
+                name,
+                credit_code,
+                division_code,
+                nature,
+                kind,
+                description,
+                is_demo: false,
+            }),
             _ => Err(errs),
         }
     }
@@ -271,11 +300,23 @@ impl OrgInput {
         let mut errs = Vec::new();
         let p = OrganizationPatch {
             name: self.name.as_deref().and_then(|s| parse_name(s, &mut errs)),
-            credit_code: self.credit_code.as_deref().and_then(|s| parse_credit(s, &mut errs)),
-            division_code: self.division_code.as_deref().and_then(|s| parse_division(s, &mut errs)),
-            nature: self.nature.as_deref().and_then(|s| parse_nature_field(s, &mut errs)),
+            credit_code: self
+                .credit_code
+                .as_deref()
+                .and_then(|s| parse_credit(s, &mut errs)),
+            division_code: self
+                .division_code
+                .as_deref()
+                .and_then(|s| parse_division(s, &mut errs)),
+            nature: self
+                .nature
+                .as_deref()
+                .and_then(|s| parse_nature_field(s, &mut errs)),
             kind: self.kind.as_deref().and_then(|s| parse_kind(s, &mut errs)),
-            description: self.description.as_deref().and_then(|s| parse_description(s, &mut errs)),
+            description: self
+                .description
+                .as_deref()
+                .and_then(|s| parse_description(s, &mut errs)),
         };
         if errs.is_empty() {
             Ok(p)
@@ -321,12 +362,20 @@ mod tests {
     #[test]
     fn kinds_parse_from_chinese() {
         assert_eq!(OrgKind::parse("高等院校"), Some(OrgKind::University));
-        assert_eq!(OrgKind::parse("Registration_Site"), Some(OrgKind::RegistrationSite));
+        assert_eq!(
+            OrgKind::parse("Registration_Site"),
+            Some(OrgKind::RegistrationSite)
+        );
     }
 
     #[test]
     fn patch_only_carries_given_fields() {
-        let p = OrgInput { name: Some("新名字".into()), ..Default::default() }.into_patch().unwrap();
+        let p = OrgInput {
+            name: Some("新名字".into()),
+            ..Default::default()
+        }
+        .into_patch()
+        .unwrap();
         assert_eq!(p.name.as_deref(), Some("新名字"));
         assert!(p.kind.is_none());
         assert!(!p.is_empty());

@@ -17,9 +17,10 @@ pub(crate) async fn append(
     entity_id: &str,
     change: &serde_json::Value,
 ) -> Result<i64> {
-    let last: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(&mut **tx)
-        .await?;
+    let last: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut **tx)
+            .await?;
     let (seq, prev) = match last {
         Some((s, h)) => (s + 1, h),
         None => (1, GENESIS.to_string()),
@@ -68,12 +69,33 @@ pub struct AuditFilter {
     pub offset: i64,
 }
 
-type EntryTuple = (i64, String, String, String, String, String, String, String, String, String);
+type EntryTuple = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
 
 fn to_row(t: EntryTuple) -> AuditRow {
     let (seq, at, actor, action, entity, entity_id, change, digest, prev_hash, hash) = t;
     AuditRow {
-        entry: AuditEntry { seq, at, actor, action, entity, entity_id, digest, prev_hash, hash },
+        entry: AuditEntry {
+            seq,
+            at,
+            actor,
+            action,
+            entity,
+            entity_id,
+            digest,
+            prev_hash,
+            hash,
+        },
         change: serde_json::from_str(&change).unwrap_or(serde_json::Value::String(change)),
     }
 }
@@ -104,14 +126,24 @@ impl Store {
             w.push("at < {}", Value::Str(format!("{v}\u{7f}")));
         }
         let where_sql = w.where_sql();
-        let (total,): (i64,) = sqlx::query_as_with(&format!("SELECT COUNT(*) FROM audit_log{where_sql}"), w.args())
-            .fetch_one(self.pool())
-            .await?;
+        let (total,): (i64,) = sqlx::query_as_with(
+            &format!("SELECT COUNT(*) FROM audit_log{where_sql}"),
+            w.args(),
+        )
+        .fetch_one(self.pool())
+        .await?;
         let limit = f.limit.clamp(1, 10_000);
         let offset = f.offset.max(0);
         let sql = format!("SELECT {COLUMNS} FROM audit_log{where_sql} ORDER BY seq DESC LIMIT {limit} OFFSET {offset}");
-        let rows: Vec<EntryTuple> = sqlx::query_as_with(&sql, w.args()).fetch_all(self.pool()).await?;
-        Ok(Page { items: rows.into_iter().map(to_row).collect(), total, limit, offset })
+        let rows: Vec<EntryTuple> = sqlx::query_as_with(&sql, w.args())
+            .fetch_all(self.pool())
+            .await?;
+        Ok(Page {
+            items: rows.into_iter().map(to_row).collect(),
+            total,
+            limit,
+            offset,
+        })
     }
 
     /// Distinct values of a column of the audit log, for filter menus.
@@ -120,8 +152,11 @@ impl Store {
             AuditColumn::Action => "action",
             AuditColumn::Entity => "entity",
         };
-        let rows: Vec<(String,)> =
-            sqlx::query_as(&format!("SELECT DISTINCT {col} FROM audit_log ORDER BY {col}")).fetch_all(self.pool()).await?;
+        let rows: Vec<(String,)> = sqlx::query_as(&format!(
+            "SELECT DISTINCT {col} FROM audit_log ORDER BY {col}"
+        ))
+        .fetch_all(self.pool())
+        .await?;
         Ok(rows.into_iter().map(|(s,)| s).collect())
     }
 

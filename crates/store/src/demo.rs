@@ -25,41 +25,172 @@ const ORGS: &[(&str, OrgKind, &str, &str)] = &[
     ("中国医科大学", OrgKind::University, "022", "210113"),
     ("沈阳理工大学", OrgKind::University, "022", "210112"),
     ("中国科学院金属研究所", OrgKind::Institute, "021", "210103"),
-    ("中国科学院沈阳自动化研究所", OrgKind::Institute, "021", "210112"),
-    ("中国科学院沈阳应用生态研究所", OrgKind::Institute, "021", "210103"),
-    ("沈阳产业技术研究院", OrgKind::RndInstitution, "021", "210112"),
+    (
+        "中国科学院沈阳自动化研究所",
+        OrgKind::Institute,
+        "021",
+        "210112",
+    ),
+    (
+        "中国科学院沈阳应用生态研究所",
+        OrgKind::Institute,
+        "021",
+        "210103",
+    ),
+    (
+        "沈阳产业技术研究院",
+        OrgKind::RndInstitution,
+        "021",
+        "210112",
+    ),
     ("辽宁材料实验室", OrgKind::Platform, "021", "210112"),
     ("辽宁智能制造实验室", OrgKind::Platform, "021", "210112"),
-    ("沈阳新松机器人自动化股份有限公司", OrgKind::Enterprise, "160", "210112"),
+    (
+        "沈阳新松机器人自动化股份有限公司",
+        OrgKind::Enterprise,
+        "160",
+        "210112",
+    ),
     ("东软集团股份有限公司", OrgKind::Enterprise, "160", "210112"),
-    ("沈阳鼓风机集团股份有限公司", OrgKind::Enterprise, "160", "210106"),
+    (
+        "沈阳鼓风机集团股份有限公司",
+        OrgKind::Enterprise,
+        "160",
+        "210106",
+    ),
     ("沈阳机床股份有限公司", OrgKind::Enterprise, "160", "210106"),
-    ("沈阳芯源微电子设备股份有限公司", OrgKind::Enterprise, "160", "210112"),
+    (
+        "沈阳芯源微电子设备股份有限公司",
+        OrgKind::Enterprise,
+        "160",
+        "210112",
+    ),
     ("拓荆科技股份有限公司", OrgKind::Enterprise, "160", "210112"),
-    ("东北制药集团股份有限公司", OrgKind::Enterprise, "160", "210106"),
-    ("沈阳远大智能工业集团股份有限公司", OrgKind::Enterprise, "160", "210113"),
-    ("沈阳金杯汽车零部件示例有限公司", OrgKind::Enterprise, "150", "210104"),
-    ("沈阳辽中农产品深加工示例有限公司", OrgKind::Enterprise, "170", "210115"),
-    ("新民市节能环保示例科技有限公司", OrgKind::Enterprise, "170", "210181"),
-    ("东北科技大市场", OrgKind::TransferInstitution, "150", "210112"),
-    ("沈阳工业大学技术转移中心", OrgKind::TransferInstitution, "022", "210112"),
-    ("沈阳市技术合同登记浑南服务站", OrgKind::RegistrationSite, "020", "210112"),
-    ("沈阳市技术合同登记铁西服务站", OrgKind::RegistrationSite, "020", "210106"),
-    ("沈阳市技术合同登记沈河服务站", OrgKind::RegistrationSite, "020", "210103"),
-    ("东大三好街成果转化中试基地", OrgKind::PilotBase, "150", "210102"),
-    ("沈阳化工新材料中试基地", OrgKind::PilotBase, "150", "210106"),
+    (
+        "东北制药集团股份有限公司",
+        OrgKind::Enterprise,
+        "160",
+        "210106",
+    ),
+    (
+        "沈阳远大智能工业集团股份有限公司",
+        OrgKind::Enterprise,
+        "160",
+        "210113",
+    ),
+    (
+        "沈阳金杯汽车零部件示例有限公司",
+        OrgKind::Enterprise,
+        "150",
+        "210104",
+    ),
+    (
+        "沈阳辽中农产品深加工示例有限公司",
+        OrgKind::Enterprise,
+        "170",
+        "210115",
+    ),
+    (
+        "新民市节能环保示例科技有限公司",
+        OrgKind::Enterprise,
+        "170",
+        "210181",
+    ),
+    (
+        "东北科技大市场",
+        OrgKind::TransferInstitution,
+        "150",
+        "210112",
+    ),
+    (
+        "沈阳工业大学技术转移中心",
+        OrgKind::TransferInstitution,
+        "022",
+        "210112",
+    ),
+    (
+        "沈阳市技术合同登记浑南服务站",
+        OrgKind::RegistrationSite,
+        "020",
+        "210112",
+    ),
+    (
+        "沈阳市技术合同登记铁西服务站",
+        OrgKind::RegistrationSite,
+        "020",
+        "210106",
+    ),
+    (
+        "沈阳市技术合同登记沈河服务站",
+        OrgKind::RegistrationSite,
+        "020",
+        "210103",
+    ),
+    (
+        "东大三好街成果转化中试基地",
+        OrgKind::PilotBase,
+        "150",
+        "210102",
+    ),
+    (
+        "沈阳化工新材料中试基地",
+        OrgKind::PilotBase,
+        "150",
+        "210106",
+    ),
     ("浑南科技城众创空间", OrgKind::Incubator, "150", "210112"),
-    ("沈北新区科技企业孵化器", OrgKind::Incubator, "150", "210113"),
+    (
+        "沈北新区科技企业孵化器",
+        OrgKind::Incubator,
+        "150",
+        "210113",
+    ),
 ];
 
 /// (username, display name, roles, organization name, district code)
 const ACCOUNTS: &[(&str, &str, &[Role], &str, Option<&str>)] = &[
-    ("bureau", "市科技局 成果转化处", &[Role::Bureau], "沈阳市科学技术局", None),
-    ("district", "浑南区科技局", &[Role::District], "浑南区科学技术局", Some("210112")),
-    ("unit", "东北大学 技术转移办公室", &[Role::Unit], "东北大学", None),
-    ("enterprise", "新松机器人 技术部", &[Role::Enterprise], "沈阳新松机器人自动化股份有限公司", None),
-    ("broker", "东北科技大市场 经纪人", &[Role::Broker], "东北科技大市场", None),
-    ("registrar", "浑南服务站 登记员", &[Role::Registrar], "沈阳市技术合同登记浑南服务站", None),
+    (
+        "bureau",
+        "市科技局 成果转化处",
+        &[Role::Bureau],
+        "沈阳市科学技术局",
+        None,
+    ),
+    (
+        "district",
+        "浑南区科技局",
+        &[Role::District],
+        "浑南区科学技术局",
+        Some("210112"),
+    ),
+    (
+        "unit",
+        "东北大学 技术转移办公室",
+        &[Role::Unit],
+        "东北大学",
+        None,
+    ),
+    (
+        "enterprise",
+        "新松机器人 技术部",
+        &[Role::Enterprise],
+        "沈阳新松机器人自动化股份有限公司",
+        None,
+    ),
+    (
+        "broker",
+        "东北科技大市场 经纪人",
+        &[Role::Broker],
+        "东北科技大市场",
+        None,
+    ),
+    (
+        "registrar",
+        "浑南服务站 登记员",
+        &[Role::Registrar],
+        "沈阳市技术合同登记浑南服务站",
+        None,
+    ),
     ("public", "公众用户", &[Role::Public], "", None),
 ];
 
@@ -86,7 +217,10 @@ pub struct DemoSummary {
 /// Loads the demo into an empty database; leaves a database that has organizations untouched.
 pub async fn load(store: &Store) -> Result<DemoSummary> {
     if store.count(Table::Organizations).await? > 0 || store.count(Table::Users).await? > 0 {
-        return Ok(DemoSummary { skipped: true, ..Default::default() });
+        return Ok(DemoSummary {
+            skipped: true,
+            ..Default::default()
+        });
     }
     let actor = Actor::system("demo");
     let orgs: Vec<NewOrganization> = ORGS
@@ -103,10 +237,16 @@ pub async fn load(store: &Store) -> Result<DemoSummary> {
         })
         .collect();
     store.import_orgs(&actor, &orgs).await?;
-    let mut summary = DemoSummary { organizations: orgs.len(), ..Default::default() };
+    let mut summary = DemoSummary {
+        organizations: orgs.len(),
+        ..Default::default()
+    };
     for (username, display, roles, org_name, district) in ACCOUNTS {
         let org_id = match orgs.iter().find(|o| o.name == *org_name) {
-            Some(o) => store.org_by_credit_code(o.credit_code.as_str()).await?.map(|o| o.id),
+            Some(o) => store
+                .org_by_credit_code(o.credit_code.as_str())
+                .await?
+                .map(|o| o.id),
             None => None,
         };
         store
@@ -122,7 +262,9 @@ pub async fn load(store: &Store) -> Result<DemoSummary> {
                 },
             )
             .await?;
-        summary.accounts.push((username.to_string(), roles.to_vec()));
+        summary
+            .accounts
+            .push((username.to_string(), roles.to_vec()));
     }
     Ok(summary)
 }

@@ -12,14 +12,16 @@ pub use backup::BackupSummary;
 pub mod demo;
 mod orgs;
 mod sql;
+mod uploads;
+pub use uploads::Upload;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod users;
 pub use users::random_token;
 
 pub use audit::{AuditColumn, AuditFilter, AuditRow};
-pub use orgs::{division_prefix, OrgImportOutcome, OrgQuery, OrgSort, UpdateError};
-pub use users::{NewUser, User};
+pub use orgs::{division_prefix, OrgGroup, OrgImportOutcome, OrgQuery, OrgSort, UpdateError};
+pub use users::{NewUser, User, MIN_PASSWORD_LEN};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
@@ -81,7 +83,10 @@ impl StoreError {
                 let text = format!("{} {}", db.message(), db.constraint().unwrap_or(""));
                 for (field, value) in fields {
                     if text.contains(field) {
-                        return StoreError::Conflict { field: field.to_string(), value: value.to_string() };
+                        return StoreError::Conflict {
+                            field: field.to_string(),
+                            value: value.to_string(),
+                        };
                     }
                 }
             }
@@ -166,7 +171,11 @@ impl Store {
                     .await?
             }
         };
-        Ok(Store { pool, backend, url: url.to_string() })
+        Ok(Store {
+            pool,
+            backend,
+            url: url.to_string(),
+        })
     }
 
     /// Connects and applies this database's migrations.
@@ -211,7 +220,9 @@ impl Store {
 
     /// True when the database answers.
     pub async fn ping(&self) -> Result<()> {
-        let _: (i64,) = sqlx::query_as("SELECT CAST(1 AS BIGINT)").fetch_one(&self.pool).await?;
+        let _: (i64,) = sqlx::query_as("SELECT CAST(1 AS BIGINT)")
+            .fetch_one(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -227,7 +238,9 @@ impl Store {
             Backend::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
             Backend::Postgres => {
                 let mut tx = self.pool.begin().await?;
-                sqlx::query("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE").execute(&mut *tx).await?;
+                sqlx::query("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE")
+                    .execute(&mut *tx)
+                    .await?;
                 Ok(tx)
             }
         }
@@ -239,13 +252,20 @@ impl Store {
 
     /// Reads a setting's JSON value.
     pub async fn setting(&self, key: &str) -> Result<Option<serde_json::Value>> {
-        let row: Option<(String,)> =
-            sqlx::query_as("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(&self.pool).await?;
+        let row: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(row.and_then(|(v,)| serde_json::from_str(&v).ok()))
     }
 
     /// Writes a setting (audited).
-    pub async fn set_setting(&self, actor: &chengguo_core::Actor, key: &str, value: &serde_json::Value) -> Result<()> {
+    pub async fn set_setting(
+        &self,
+        actor: &chengguo_core::Actor,
+        key: &str,
+        value: &serde_json::Value,
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let now = now();
         sqlx::query(
@@ -257,8 +277,15 @@ impl Store {
         .bind(&now)
         .execute(&mut *tx)
         .await?;
-        audit::append(&mut tx, &actor.username, "update", "setting", key, &serde_json::json!({ "value": value }))
-            .await?;
+        audit::append(
+            &mut tx,
+            &actor.username,
+            "update",
+            "setting",
+            key,
+            &serde_json::json!({ "value": value }),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -283,10 +310,11 @@ pub enum Table {
     LoginFailures,
     AuditLog,
     Settings,
+    Uploads,
 }
 
 impl Table {
-    pub const ALL: [Table; 8] = [
+    pub const ALL: [Table; 9] = [
         Table::Organizations,
         Table::Users,
         Table::UserRoles,
@@ -295,6 +323,7 @@ impl Table {
         Table::LoginFailures,
         Table::AuditLog,
         Table::Settings,
+        Table::Uploads,
     ];
 
     pub fn name(self) -> &'static str {
@@ -307,6 +336,7 @@ impl Table {
             Table::LoginFailures => "login_failures",
             Table::AuditLog => "audit_log",
             Table::Settings => "settings",
+            Table::Uploads => "uploads",
         }
     }
 }

@@ -7,13 +7,35 @@ use chengguo_core::access::{can_update_org, Denied};
 use chengguo_core::{Actor, NewOrganization, OrgKind, Organization, OrganizationPatch};
 use serde_json::json;
 
-type OrgTuple = (i64, String, String, String, String, String, String, i64, String, String);
+type OrgTuple = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    String,
+);
 
 const COLUMNS: &str =
     "id, name, credit_code, division_code, nature, kind, description, is_demo, created_at, updated_at";
 
 fn to_org(t: OrgTuple) -> Organization {
-    let (id, name, credit_code, division_code, nature, kind, description, is_demo, created_at, updated_at) = t;
+    let (
+        id,
+        name,
+        credit_code,
+        division_code,
+        nature,
+        kind,
+        description,
+        is_demo,
+        created_at,
+        updated_at,
+    ) = t;
     Organization {
         id,
         name,
@@ -90,41 +112,69 @@ impl Store {
     pub async fn create_org(&self, actor: &Actor, new: &NewOrganization) -> Result<Organization> {
         let mut tx = self.begin_write().await?;
         let org = insert_org(&mut tx, new).await?;
-        append(&mut tx, &actor.username, "create", "organization", &org.id.to_string(), &json!(org)).await?;
+        append(
+            &mut tx,
+            &actor.username,
+            "create",
+            "organization",
+            &org.id.to_string(),
+            &json!(org),
+        )
+        .await?;
         tx.commit().await?;
         Ok(org)
     }
 
     pub async fn get_org(&self, id: i64) -> Result<Option<Organization>> {
-        let row: Option<OrgTuple> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM organizations WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?;
+        let row: Option<OrgTuple> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM organizations WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
         Ok(row.map(to_org))
     }
 
     pub async fn org_by_credit_code(&self, code: &str) -> Result<Option<Organization>> {
-        let row: Option<OrgTuple> =
-            sqlx::query_as(&format!("SELECT {COLUMNS} FROM organizations WHERE credit_code = $1"))
-                .bind(code)
-                .fetch_optional(self.pool())
-                .await?;
+        let row: Option<OrgTuple> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM organizations WHERE credit_code = $1"
+        ))
+        .bind(code)
+        .fetch_optional(self.pool())
+        .await?;
         Ok(row.map(to_org))
     }
 
     /// Applies a patch after checking, inside the transaction, that the actor may change this row.
-    pub async fn update_org(&self, actor: &Actor, id: i64, patch: &OrganizationPatch) -> Result<Organization, UpdateError> {
+    pub async fn update_org(
+        &self,
+        actor: &Actor,
+        id: i64,
+        patch: &OrganizationPatch,
+    ) -> Result<Organization, UpdateError> {
         let mut tx = self.begin_write().await?;
-        let row: Option<OrgTuple> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM organizations WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(StoreError::from)?;
-        let before = row.map(to_org).ok_or_else(|| StoreError::NotFound(format!("organization {id}")))?;
+        let row: Option<OrgTuple> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM organizations WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(StoreError::from)?;
+        let before = row
+            .map(to_org)
+            .ok_or_else(|| StoreError::NotFound(format!("organization {id}")))?;
         can_update_org(actor, &before, patch).map_err(UpdateError::Denied)?;
         let after = apply_patch(&mut tx, &before, patch).await?;
         if after != before {
-            append(&mut tx, &actor.username, "update", "organization", &id.to_string(), &json!(patch)).await?;
+            append(
+                &mut tx,
+                &actor.username,
+                "update",
+                "organization",
+                &id.to_string(),
+                &json!(patch),
+            )
+            .await?;
         }
         tx.commit().await.map_err(StoreError::from)?;
         Ok(after)
@@ -135,19 +185,31 @@ impl Store {
         if let Some(text) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             let p1 = w.param(Value::Str(like_pattern(&text.to_lowercase())));
             let p2 = w.param(Value::Str(like_pattern(&text.to_uppercase())));
-            w.push_raw(&format!("(LOWER(name) LIKE {p1} ESCAPE '\\' OR credit_code LIKE {p2} ESCAPE '\\')"));
+            w.push_raw(&format!(
+                "(LOWER(name) LIKE {p1} ESCAPE '\\' OR credit_code LIKE {p2} ESCAPE '\\')"
+            ));
         }
         if let Some(kind) = q.kind {
             w.push("kind = {}", Value::Str(kind.as_str().into()));
         }
-        if let Some(d) = q.division.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            w.push("division_code LIKE {}", Value::Str(format!("{}%", division_prefix(d))));
+        if let Some(d) = q
+            .division
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            w.push(
+                "division_code LIKE {}",
+                Value::Str(format!("{}%", division_prefix(d))),
+            );
         }
         let where_sql = w.where_sql();
-        let (total,): (i64,) =
-            sqlx::query_as_with(&format!("SELECT COUNT(*) FROM organizations{where_sql}"), w.args())
-                .fetch_one(self.pool())
-                .await?;
+        let (total,): (i64,) = sqlx::query_as_with(
+            &format!("SELECT COUNT(*) FROM organizations{where_sql}"),
+            w.args(),
+        )
+        .fetch_one(self.pool())
+        .await?;
         let limit = q.limit.clamp(1, 10_000);
         let offset = q.offset.max(0);
         let dir = if q.desc { "DESC" } else { "ASC" };
@@ -155,25 +217,45 @@ impl Store {
             "SELECT {COLUMNS} FROM organizations{where_sql} ORDER BY {} {dir}, id {dir} LIMIT {limit} OFFSET {offset}",
             q.sort.column()
         );
-        let rows: Vec<OrgTuple> = sqlx::query_as_with(&sql, w.args()).fetch_all(self.pool()).await?;
-        Ok(Page { items: rows.into_iter().map(to_org).collect(), total, limit, offset })
+        let rows: Vec<OrgTuple> = sqlx::query_as_with(&sql, w.args())
+            .fetch_all(self.pool())
+            .await?;
+        Ok(Page {
+            items: rows.into_iter().map(to_org).collect(),
+            total,
+            limit,
+            offset,
+        })
     }
 
     /// Writes every row in one transaction: a row whose credit code exists updates that
     /// organization, others are created. Any failure rolls everything back.
-    pub async fn import_orgs(&self, actor: &Actor, rows: &[NewOrganization]) -> Result<OrgImportOutcome> {
+    pub async fn import_orgs(
+        &self,
+        actor: &Actor,
+        rows: &[NewOrganization],
+    ) -> Result<OrgImportOutcome> {
         let mut tx = self.begin_write().await?;
         let mut out = OrgImportOutcome::default();
         for new in rows {
-            let existing: Option<OrgTuple> =
-                sqlx::query_as(&format!("SELECT {COLUMNS} FROM organizations WHERE credit_code = $1"))
-                    .bind(new.credit_code.as_str())
-                    .fetch_optional(&mut *tx)
-                    .await?;
+            let existing: Option<OrgTuple> = sqlx::query_as(&format!(
+                "SELECT {COLUMNS} FROM organizations WHERE credit_code = $1"
+            ))
+            .bind(new.credit_code.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
             match existing.map(to_org) {
                 None => {
                     let org = insert_org(&mut tx, new).await?;
-                    append(&mut tx, &actor.username, "import", "organization", &org.id.to_string(), &json!(org)).await?;
+                    append(
+                        &mut tx,
+                        &actor.username,
+                        "import",
+                        "organization",
+                        &org.id.to_string(),
+                        &json!(org),
+                    )
+                    .await?;
                     out.created += 1;
                 }
                 Some(before) => {
@@ -183,14 +265,25 @@ impl Store {
                         division_code: Some(new.division_code.clone()),
                         nature: Some(new.nature.clone()),
                         kind: Some(new.kind),
-                        description: if new.description.is_empty() { None } else { Some(new.description.clone()) },
+                        description: if new.description.is_empty() {
+                            None
+                        } else {
+                            Some(new.description.clone())
+                        },
                     };
                     let after = apply_patch(&mut tx, &before, &patch).await?;
                     if after == before {
                         out.unchanged += 1;
                     } else {
-                        append(&mut tx, &actor.username, "import", "organization", &before.id.to_string(), &json!(patch))
-                            .await?;
+                        append(
+                            &mut tx,
+                            &actor.username,
+                            "import",
+                            "organization",
+                            &before.id.to_string(),
+                            &json!(patch),
+                        )
+                        .await?;
                         out.updated += 1;
                     }
                 }
@@ -202,9 +295,11 @@ impl Store {
 
     /// Every organization (for exports), in credit-code order.
     pub async fn all_orgs(&self) -> Result<Vec<Organization>> {
-        let rows: Vec<OrgTuple> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM organizations ORDER BY credit_code"))
-            .fetch_all(self.pool())
-            .await?;
+        let rows: Vec<OrgTuple> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM organizations ORDER BY credit_code"
+        ))
+        .fetch_all(self.pool())
+        .await?;
         Ok(rows.into_iter().map(to_org).collect())
     }
 }
@@ -224,7 +319,10 @@ impl From<sqlx::Error> for UpdateError {
     }
 }
 
-async fn insert_org(tx: &mut sqlx::Transaction<'static, sqlx::Any>, new: &NewOrganization) -> Result<Organization> {
+async fn insert_org(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    new: &NewOrganization,
+) -> Result<Organization> {
     let now = now();
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO organizations (name, credit_code, division_code, nature, kind, description, is_demo, created_at, updated_at) \
@@ -314,4 +412,27 @@ pub fn division_prefix(code: &str) -> String {
         }
     }
     c
+}
+
+/// A column organizations can be counted by.
+#[derive(Debug, Clone, Copy)]
+pub enum OrgGroup {
+    Kind,
+    Division,
+}
+
+impl Store {
+    /// Organization counts per kind or per division code, largest first.
+    pub async fn org_counts(&self, by: OrgGroup) -> Result<Vec<(String, i64)>> {
+        let col = match by {
+            OrgGroup::Kind => "kind",
+            OrgGroup::Division => "division_code",
+        };
+        let rows: Vec<(String, i64)> = sqlx::query_as(&format!(
+            "SELECT {col}, COUNT(*) AS n FROM organizations GROUP BY {col} ORDER BY n DESC, {col}"
+        ))
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows)
+    }
 }

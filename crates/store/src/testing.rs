@@ -22,12 +22,19 @@ pub async fn sqlite() -> TestDb {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("test.db").display());
     let store = Store::open(&url).await.expect("open sqlite test db");
-    TestDb { store, url, _dir: Some(dir), pg: None }
+    TestDb {
+        store,
+        url,
+        _dir: Some(dir),
+        pg: None,
+    }
 }
 
 /// The PostgreSQL server for tests, if configured.
 pub fn pg_url() -> Option<String> {
-    std::env::var("CHENGGUO_TEST_DATABASE_URL").ok().filter(|s| !s.is_empty())
+    std::env::var("CHENGGUO_TEST_DATABASE_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
 }
 
 /// `postgres://u@h:p/db?x` with the database replaced.
@@ -52,10 +59,18 @@ pub async fn postgres() -> Option<TestDb> {
     let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url)
         .await
         .expect("connect to CHENGGUO_TEST_DATABASE_URL");
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create test database");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
     let url = with_database(&admin_url, &name);
     let store = Store::open(&url).await.expect("open postgres test db");
-    Some(TestDb { store, url, _dir: None, pg: Some((admin_url, name)) })
+    Some(TestDb {
+        store,
+        url,
+        _dir: None,
+        pg: Some((admin_url, name)),
+    })
 }
 
 impl Drop for TestDb {
@@ -63,10 +78,18 @@ impl Drop for TestDb {
         if let Some((admin_url, name)) = self.pg.take() {
             // Drop cannot await; a short-lived thread with its own runtime removes the database.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
                 rt.block_on(async {
-                    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url).await.ok()?;
-                    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await.ok()
+                    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url)
+                        .await
+                        .ok()?;
+                    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await
+                        .ok()
                 })
             })
             .join();
@@ -90,7 +113,9 @@ macro_rules! storage_test {
             async fn postgres() {
                 match $crate::testing::postgres().await {
                     Some(db) => super::$name(&db).await,
-                    None => eprintln!("skipped: CHENGGUO_TEST_DATABASE_URL is not set, PostgreSQL not tested"),
+                    None => eprintln!(
+                        "skipped: CHENGGUO_TEST_DATABASE_URL is not set, PostgreSQL not tested"
+                    ),
                 }
             }
         }
@@ -105,6 +130,9 @@ mod tests {
             super::with_database("postgres://postgres@127.0.0.1:5432/chengguo_test", "x"),
             "postgres://postgres@127.0.0.1:5432/x"
         );
-        assert_eq!(super::with_database("postgres://u:p@h/db?sslmode=disable", "y"), "postgres://u:p@h/y?sslmode=disable");
+        assert_eq!(
+            super::with_database("postgres://u:p@h/db?sslmode=disable", "y"),
+            "postgres://u:p@h/y?sslmode=disable"
+        );
     }
 }

@@ -5,7 +5,9 @@
 
 use crate::audit::append;
 use crate::{now, Result, Store, StoreError};
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use chengguo_core::{Actor, Role};
 use rand::RngCore;
@@ -67,7 +69,9 @@ fn hash_password(pw: &str) -> Result<String> {
 }
 
 fn verify_password(pw: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).map(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok()).unwrap_or(false)
+    PasswordHash::new(hash)
+        .map(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
+        .unwrap_or(false)
 }
 
 /// A hash to verify against when the username does not exist, so both cases cost the same time.
@@ -76,8 +80,17 @@ fn dummy_hash() -> &'static str {
     H.get_or_init(|| hash_password("no such user").unwrap_or_default())
 }
 
-type UserTuple = (i64, String, String, Option<i64>, Option<String>, i64, String);
-const USER_COLUMNS: &str = "id, username, display_name, org_id, district_code, disabled, created_at";
+type UserTuple = (
+    i64,
+    String,
+    String,
+    Option<i64>,
+    Option<String>,
+    i64,
+    String,
+);
+const USER_COLUMNS: &str =
+    "id, username, display_name, org_id, district_code, disabled, created_at";
 
 pub const MIN_PASSWORD_LEN: usize = 8;
 
@@ -85,13 +98,19 @@ impl Store {
     pub async fn create_user(&self, actor: &Actor, new: &NewUser) -> Result<User> {
         let username = new.username.trim();
         if username.is_empty() || username.len() > 64 || username.chars().any(char::is_whitespace) {
-            return Err(StoreError::Invalid("username must be 1–64 characters without spaces".into()));
+            return Err(StoreError::Invalid(
+                "username must be 1–64 characters without spaces".into(),
+            ));
         }
         if new.password.chars().count() < MIN_PASSWORD_LEN {
-            return Err(StoreError::Invalid(format!("password must have at least {MIN_PASSWORD_LEN} characters")));
+            return Err(StoreError::Invalid(format!(
+                "password must have at least {MIN_PASSWORD_LEN} characters"
+            )));
         }
         if new.roles.is_empty() {
-            return Err(StoreError::Invalid("an account needs at least one role".into()));
+            return Err(StoreError::Invalid(
+                "an account needs at least one role".into(),
+            ));
         }
         let pw = new.password.clone();
         let hash = tokio::task::spawn_blocking(move || hash_password(&pw))
@@ -133,16 +152,25 @@ impl Store {
             created_at: now,
         };
         // The audit keeps what the account is, never its password or hash.
-        append(&mut tx, &actor.username, "create", "user", &id.to_string(), &json!(user)).await?;
+        append(
+            &mut tx,
+            &actor.username,
+            "create",
+            "user",
+            &id.to_string(),
+            &json!(user),
+        )
+        .await?;
         tx.commit().await?;
         Ok(user)
     }
 
     async fn roles_of(&self, user_id: i64) -> Result<Vec<Role>> {
-        let rows: Vec<(String,)> = sqlx::query_as("SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role")
-            .bind(user_id)
-            .fetch_all(self.pool())
-            .await?;
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role")
+                .bind(user_id)
+                .fetch_all(self.pool())
+                .await?;
         Ok(rows.into_iter().filter_map(|(r,)| r.parse().ok()).collect())
     }
 
@@ -161,10 +189,12 @@ impl Store {
     }
 
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
-        let row: Option<UserTuple> = sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1"))
-            .bind(username.trim())
-            .fetch_optional(self.pool())
-            .await?;
+        let row: Option<UserTuple> = sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE username = $1"
+        ))
+        .bind(username.trim())
+        .fetch_optional(self.pool())
+        .await?;
         match row {
             Some(t) => Ok(Some(self.user_from(t).await?)),
             None => Ok(None),
@@ -172,10 +202,11 @@ impl Store {
     }
 
     pub async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
-        let row: Option<UserTuple> = sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?;
+        let row: Option<UserTuple> =
+            sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?;
         match row {
             Some(t) => Ok(Some(self.user_from(t).await?)),
             None => Ok(None),
@@ -183,9 +214,11 @@ impl Store {
     }
 
     pub async fn list_users(&self) -> Result<Vec<User>> {
-        let rows: Vec<UserTuple> = sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY username"))
-            .fetch_all(self.pool())
-            .await?;
+        let rows: Vec<UserTuple> = sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM users ORDER BY username"
+        ))
+        .fetch_all(self.pool())
+        .await?;
         let mut out = Vec::with_capacity(rows.len());
         for t in rows {
             out.push(self.user_from(t).await?);
@@ -196,11 +229,12 @@ impl Store {
     /// Checks a username and password. `None` for an unknown user, a wrong password or a disabled
     /// account (the caller does not learn which).
     pub async fn check_password(&self, username: &str, password: &str) -> Result<Option<User>> {
-        let row: Option<(i64, String)> =
-            sqlx::query_as("SELECT id, password_hash FROM users WHERE username = $1 AND disabled = 0")
-                .bind(username.trim())
-                .fetch_optional(self.pool())
-                .await?;
+        let row: Option<(i64, String)> = sqlx::query_as(
+            "SELECT id, password_hash FROM users WHERE username = $1 AND disabled = 0",
+        )
+        .bind(username.trim())
+        .fetch_optional(self.pool())
+        .await?;
         let (id, hash) = match row {
             Some(r) => r,
             None => (0, dummy_hash().to_string()),
@@ -240,7 +274,10 @@ impl Store {
         .fetch_optional(self.pool())
         .await?;
         match row {
-            Some((uid, exp)) if exp.parse::<i64>().unwrap_or(0) > time::OffsetDateTime::now_utc().unix_timestamp() => {
+            Some((uid, exp))
+                if exp.parse::<i64>().unwrap_or(0)
+                    > time::OffsetDateTime::now_utc().unix_timestamp() =>
+            {
                 self.user_by_id(uid).await
             }
             _ => Ok(None),
@@ -248,7 +285,10 @@ impl Store {
     }
 
     pub async fn delete_session(&self, token: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash(token)).execute(self.pool()).await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash(token))
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 
@@ -265,8 +305,15 @@ impl Store {
         .bind(now())
         .fetch_one(&mut *tx)
         .await?;
-        append(&mut tx, &actor.username, "create", "api_token", &id.to_string(), &json!({"user_id": user_id, "name": name}))
-            .await?;
+        append(
+            &mut tx,
+            &actor.username,
+            "create",
+            "api_token",
+            &id.to_string(),
+            &json!({"user_id": user_id, "name": name}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(token)
     }
@@ -297,16 +344,20 @@ impl Store {
 
     /// Failed logins for a username since `since` (RFC 3339).
     pub async fn login_failures_since(&self, username: &str, since: &str) -> Result<i64> {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at >= $2")
-            .bind(username.trim())
-            .bind(since)
-            .fetch_one(self.pool())
-            .await?;
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at >= $2")
+                .bind(username.trim())
+                .bind(since)
+                .fetch_one(self.pool())
+                .await?;
         Ok(n)
     }
 
     pub async fn clear_login_failures(&self, username: &str) -> Result<()> {
-        sqlx::query("DELETE FROM login_failures WHERE username = $1").bind(username.trim()).execute(self.pool()).await?;
+        sqlx::query("DELETE FROM login_failures WHERE username = $1")
+            .bind(username.trim())
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 }

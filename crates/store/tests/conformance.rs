@@ -4,7 +4,9 @@
 use chengguo_core::org::OrgInput;
 use chengguo_core::{Actor, OrgKind, Role};
 use chengguo_store::testing::TestDb;
-use chengguo_store::{storage_test, AuditFilter, NewUser, OrgQuery, OrgSort, StoreError, Table, UpdateError};
+use chengguo_store::{
+    storage_test, AuditFilter, NewUser, OrgQuery, OrgSort, StoreError, Table, UpdateError,
+};
 
 fn org_input(name: &str, code: &str, kind: &str) -> OrgInput {
     OrgInput {
@@ -24,12 +26,17 @@ fn code(n: usize) -> String {
 async fn organizations_round_trip(db: &TestDb) {
     let s = &db.store;
     let bureau = Actor::system("test");
-    let new = org_input("沈阳测试科技有限公司", &code(1), "enterprise").into_new().unwrap();
+    let new = org_input("沈阳测试科技有限公司", &code(1), "enterprise")
+        .into_new()
+        .unwrap();
     let created = s.create_org(&bureau, &new).await.unwrap();
     assert!(created.id > 0);
     let got = s.get_org(created.id).await.unwrap().unwrap();
     assert_eq!(got, created);
-    assert_eq!(s.org_by_credit_code(&code(1)).await.unwrap().unwrap().id, created.id);
+    assert_eq!(
+        s.org_by_credit_code(&code(1)).await.unwrap().unwrap().id,
+        created.id
+    );
 
     // The same credit code again is a conflict naming the field, not a database error.
     match s.create_org(&bureau, &new).await {
@@ -37,7 +44,12 @@ async fn organizations_round_trip(db: &TestDb) {
         other => panic!("expected conflict, got {other:?}"),
     }
 
-    let patch = OrgInput { name: Some("沈阳测试科技股份有限公司".into()), ..Default::default() }.into_patch().unwrap();
+    let patch = OrgInput {
+        name: Some("沈阳测试科技股份有限公司".into()),
+        ..Default::default()
+    }
+    .into_patch()
+    .unwrap();
     let updated = s.update_org(&bureau, created.id, &patch).await.unwrap();
     assert_eq!(updated.name, "沈阳测试科技股份有限公司");
     assert!(updated.updated_at >= created.updated_at);
@@ -49,7 +61,11 @@ async fn organizations_list_filters_sorts_and_pages(db: &TestDb) {
     let bureau = Actor::system("test");
     let mut rows = Vec::new();
     for i in 0..25 {
-        let kind = if i % 5 == 0 { "university" } else { "enterprise" };
+        let kind = if i % 5 == 0 {
+            "university"
+        } else {
+            "enterprise"
+        };
         let mut input = org_input(&format!("机构{i:02}"), &code(100 + i), kind);
         if i % 2 == 0 {
             input.division_code = Some("210112".into());
@@ -59,27 +75,74 @@ async fn organizations_list_filters_sorts_and_pages(db: &TestDb) {
     let out = s.import_orgs(&bureau, &rows).await.unwrap();
     assert_eq!(out.created, 25);
 
-    let page = s.list_orgs(&OrgQuery { limit: 10, offset: 20, ..Default::default() }).await.unwrap();
+    let page = s
+        .list_orgs(&OrgQuery {
+            limit: 10,
+            offset: 20,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(page.total, 25);
     assert_eq!(page.items.len(), 5);
     assert_eq!(page.items[0].name, "机构20");
 
-    let unis = s.list_orgs(&OrgQuery { kind: Some(OrgKind::University), limit: 100, ..Default::default() }).await.unwrap();
+    let unis = s
+        .list_orgs(&OrgQuery {
+            kind: Some(OrgKind::University),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(unis.total, 5);
 
-    let hunnan = s.list_orgs(&OrgQuery { division: Some("210112".into()), limit: 100, ..Default::default() }).await.unwrap();
+    let hunnan = s
+        .list_orgs(&OrgQuery {
+            division: Some("210112".into()),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(hunnan.total, 13);
-    let city = s.list_orgs(&OrgQuery { division: Some("210100".into()), limit: 100, ..Default::default() }).await.unwrap();
+    let city = s
+        .list_orgs(&OrgQuery {
+            division: Some("210100".into()),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(city.total, 25);
 
-    let by_name = s.list_orgs(&OrgQuery { q: Some("机构1".into()), limit: 100, ..Default::default() }).await.unwrap();
+    let by_name = s
+        .list_orgs(&OrgQuery {
+            q: Some("机构1".into()),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(by_name.total, 10);
     // LIKE wildcards typed by a user are taken literally.
-    let literal = s.list_orgs(&OrgQuery { q: Some("机构_".into()), limit: 100, ..Default::default() }).await.unwrap();
+    let literal = s
+        .list_orgs(&OrgQuery {
+            q: Some("机构_".into()),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(literal.total, 0);
 
     let desc = s
-        .list_orgs(&OrgQuery { sort: OrgSort::Name, desc: true, limit: 1, ..Default::default() })
+        .list_orgs(&OrgQuery {
+            sort: OrgSort::Name,
+            desc: true,
+            limit: 1,
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert_eq!(desc.items[0].name, "机构24");
@@ -89,19 +152,35 @@ storage_test!(organizations_list_filters_sorts_and_pages);
 async fn import_creates_and_updates_by_credit_code(db: &TestDb) {
     let s = &db.store;
     let bureau = Actor::system("test");
-    let a = org_input("甲公司", &code(201), "enterprise").into_new().unwrap();
-    s.import_orgs(&bureau, std::slice::from_ref(&a)).await.unwrap();
+    let a = org_input("甲公司", &code(201), "enterprise")
+        .into_new()
+        .unwrap();
+    s.import_orgs(&bureau, std::slice::from_ref(&a))
+        .await
+        .unwrap();
 
     // Re-import with a change and a new row: one update, one create.
     let mut a2 = a.clone();
     a2.name = "甲公司（新）".into();
-    let b = org_input("乙公司", &code(202), "enterprise").into_new().unwrap();
-    let out = s.import_orgs(&bureau, &[a2.clone(), b.clone()]).await.unwrap();
+    let b = org_input("乙公司", &code(202), "enterprise")
+        .into_new()
+        .unwrap();
+    let out = s
+        .import_orgs(&bureau, &[a2.clone(), b.clone()])
+        .await
+        .unwrap();
     assert_eq!((out.created, out.updated, out.unchanged), (1, 1, 0));
     let again = s.import_orgs(&bureau, &[a2, b]).await.unwrap();
     assert_eq!(again.unchanged, 2);
 
-    let audit = s.audit_list(&AuditFilter { action: Some("import".into()), limit: 10, ..Default::default() }).await.unwrap();
+    let audit = s
+        .audit_list(&AuditFilter {
+            action: Some("import".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     // 1 create, then 1 create + 1 update; the unchanged re-import writes no audit entry.
     assert_eq!(audit.total, 3);
 }
@@ -110,20 +189,45 @@ storage_test!(import_creates_and_updates_by_credit_code);
 async fn failed_transaction_leaves_nothing(db: &TestDb) {
     let s = &db.store;
     let bureau = Actor::system("test");
-    s.create_org(&bureau, &org_input("甲", &code(301), "enterprise").into_new().unwrap()).await.unwrap();
+    s.create_org(
+        &bureau,
+        &org_input("甲", &code(301), "enterprise")
+            .into_new()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
     let orgs = s.count(Table::Organizations).await.unwrap();
     let audit = s.count(Table::AuditLog).await.unwrap();
     // Renaming a second organization onto the first one's credit code fails inside the
     // transaction after the audit read: neither the row nor an audit entry may remain.
-    let b = s.create_org(&bureau, &org_input("乙", &code(302), "enterprise").into_new().unwrap()).await.unwrap();
-    let patch = OrgInput { credit_code: Some(code(301)), ..Default::default() }.into_patch().unwrap();
+    let b = s
+        .create_org(
+            &bureau,
+            &org_input("乙", &code(302), "enterprise")
+                .into_new()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let patch = OrgInput {
+        credit_code: Some(code(301)),
+        ..Default::default()
+    }
+    .into_patch()
+    .unwrap();
     match s.update_org(&bureau, b.id, &patch).await {
-        Err(UpdateError::Store(StoreError::Conflict { field, .. })) => assert_eq!(field, "credit_code"),
+        Err(UpdateError::Store(StoreError::Conflict { field, .. })) => {
+            assert_eq!(field, "credit_code")
+        }
         other => panic!("expected conflict, got {other:?}"),
     }
     assert_eq!(s.count(Table::Organizations).await.unwrap(), orgs + 1);
     assert_eq!(s.count(Table::AuditLog).await.unwrap(), audit + 1);
-    assert_eq!(s.get_org(b.id).await.unwrap().unwrap().credit_code, code(302));
+    assert_eq!(
+        s.get_org(b.id).await.unwrap().unwrap().credit_code,
+        code(302)
+    );
     assert_eq!(s.audit_verify().await.unwrap().unwrap(), (audit + 1) as u64);
 }
 storage_test!(failed_transaction_leaves_nothing);
@@ -131,12 +235,42 @@ storage_test!(failed_transaction_leaves_nothing);
 async fn row_level_rule_is_enforced_in_the_store(db: &TestDb) {
     let s = &db.store;
     let bureau = Actor::system("test");
-    let mine = s.create_org(&bureau, &org_input("本单位", &code(401), "university").into_new().unwrap()).await.unwrap();
-    let other = s.create_org(&bureau, &org_input("他单位", &code(402), "university").into_new().unwrap()).await.unwrap();
-    let unit = Actor { user_id: 5, username: "u".into(), roles: vec![Role::Unit], org_id: Some(mine.id), district_code: None };
-    let rename = OrgInput { name: Some("改名".into()), ..Default::default() }.into_patch().unwrap();
+    let mine = s
+        .create_org(
+            &bureau,
+            &org_input("本单位", &code(401), "university")
+                .into_new()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let other = s
+        .create_org(
+            &bureau,
+            &org_input("他单位", &code(402), "university")
+                .into_new()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let unit = Actor {
+        user_id: 5,
+        username: "u".into(),
+        roles: vec![Role::Unit],
+        org_id: Some(mine.id),
+        district_code: None,
+    };
+    let rename = OrgInput {
+        name: Some("改名".into()),
+        ..Default::default()
+    }
+    .into_patch()
+    .unwrap();
     assert!(s.update_org(&unit, mine.id, &rename).await.is_ok());
-    assert!(matches!(s.update_org(&unit, other.id, &rename).await, Err(UpdateError::Denied(_))));
+    assert!(matches!(
+        s.update_org(&unit, other.id, &rename).await,
+        Err(UpdateError::Denied(_))
+    ));
     assert_eq!(s.get_org(other.id).await.unwrap().unwrap().name, "他单位");
 }
 storage_test!(row_level_rule_is_enforced_in_the_store);
@@ -159,7 +293,11 @@ async fn accounts_sessions_tokens_and_throttling(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(u.roles, vec![Role::Enterprise, Role::Broker]);
-    assert!(s.check_password("alice", "correct horse").await.unwrap().is_some());
+    assert!(s
+        .check_password("alice", "correct horse")
+        .await
+        .unwrap()
+        .is_some());
     assert!(s.check_password("alice", "wrong").await.unwrap().is_none());
     assert!(s.check_password("nobody", "x").await.unwrap().is_none());
 
@@ -179,7 +317,10 @@ async fn accounts_sessions_tokens_and_throttling(db: &TestDb) {
     assert!(matches!(dup, Err(StoreError::Conflict { ref field, .. }) if field == "username"));
 
     let session = s.create_session(u.id, 1).await.unwrap();
-    assert_eq!(s.session_user(&session).await.unwrap().unwrap().username, "alice");
+    assert_eq!(
+        s.session_user(&session).await.unwrap().unwrap().username,
+        "alice"
+    );
     s.delete_session(&session).await.unwrap();
     assert!(s.session_user(&session).await.unwrap().is_none());
     let expired = s.create_session(u.id, -1).await.unwrap();
@@ -192,10 +333,19 @@ async fn accounts_sessions_tokens_and_throttling(db: &TestDb) {
     for _ in 0..3 {
         s.record_login_failure("alice", "127.0.0.1").await.unwrap();
     }
-    assert_eq!(s.login_failures_since("alice", "2000-01-01").await.unwrap(), 3);
-    assert_eq!(s.login_failures_since("alice", "2999-01-01").await.unwrap(), 0);
+    assert_eq!(
+        s.login_failures_since("alice", "2000-01-01").await.unwrap(),
+        3
+    );
+    assert_eq!(
+        s.login_failures_since("alice", "2999-01-01").await.unwrap(),
+        0
+    );
     s.clear_login_failures("alice").await.unwrap();
-    assert_eq!(s.login_failures_since("alice", "2000-01-01").await.unwrap(), 0);
+    assert_eq!(
+        s.login_failures_since("alice", "2000-01-01").await.unwrap(),
+        0
+    );
 }
 storage_test!(accounts_sessions_tokens_and_throttling);
 
@@ -204,18 +354,32 @@ async fn audit_chain_verifies_and_detects_tampering(db: &TestDb) {
     let bureau = Actor::system("test");
     assert_eq!(s.audit_verify().await.unwrap().unwrap(), 0);
     for i in 0..5 {
-        s.create_org(&bureau, &org_input(&format!("审计{i}"), &code(500 + i), "enterprise").into_new().unwrap())
-            .await
-            .unwrap();
+        s.create_org(
+            &bureau,
+            &org_input(&format!("审计{i}"), &code(500 + i), "enterprise")
+                .into_new()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
     }
     assert_eq!(s.audit_verify().await.unwrap().unwrap(), 5);
-    let page = s.audit_list(&AuditFilter { entity: Some("organization".into()), limit: 2, ..Default::default() }).await.unwrap();
+    let page = s
+        .audit_list(&AuditFilter {
+            entity: Some("organization".into()),
+            limit: 2,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(page.total, 5);
     assert_eq!(page.items.len(), 2);
     assert_eq!(page.items[0].entry.seq, 5);
     assert_eq!(page.items[0].entry.actor, "cli:test");
 
-    s.execute_raw("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3").await.unwrap();
+    s.execute_raw("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3")
+        .await
+        .unwrap();
     let err = s.audit_verify().await.unwrap().unwrap_err();
     assert!(err.to_string().starts_with("audit entry 3:"), "{err}");
 }
@@ -229,7 +393,9 @@ async fn concurrent_writers_keep_one_chain(db: &TestDb) {
         tasks.push(tokio::spawn(async move {
             for i in 0..10 {
                 let n = 600 + t * 10 + i;
-                let o = org_input(&format!("并发{n}"), &code(n), "enterprise").into_new().unwrap();
+                let o = org_input(&format!("并发{n}"), &code(n), "enterprise")
+                    .into_new()
+                    .unwrap();
                 s.create_org(&Actor::system("t"), &o).await.unwrap();
             }
         }));
@@ -248,12 +414,29 @@ async fn backup_is_a_working_database(db: &TestDb) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("backup.db");
     let summary = s.backup_to(&path).await.unwrap();
-    let orgs = summary.tables.iter().find(|(t, _)| t == "organizations").unwrap().1;
+    let orgs = summary
+        .tables
+        .iter()
+        .find(|(t, _)| t == "organizations")
+        .unwrap()
+        .1;
     assert_eq!(orgs as i64, s.count(Table::Organizations).await.unwrap());
-    let copy = chengguo_store::Store::open(&format!("sqlite://{}", path.display())).await.unwrap();
-    assert_eq!(copy.count(Table::Users).await.unwrap(), s.count(Table::Users).await.unwrap());
-    assert_eq!(copy.audit_verify().await.unwrap().unwrap(), s.audit_verify().await.unwrap().unwrap());
-    assert!(copy.check_password("bureau", chengguo_store::demo::DEMO_PASSWORD).await.unwrap().is_some());
+    let copy = chengguo_store::Store::open(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    assert_eq!(
+        copy.count(Table::Users).await.unwrap(),
+        s.count(Table::Users).await.unwrap()
+    );
+    assert_eq!(
+        copy.audit_verify().await.unwrap().unwrap(),
+        s.audit_verify().await.unwrap().unwrap()
+    );
+    assert!(copy
+        .check_password("bureau", chengguo_store::demo::DEMO_PASSWORD)
+        .await
+        .unwrap()
+        .is_some());
     // Refuses to overwrite.
     assert!(s.backup_to(&path).await.is_err());
 }

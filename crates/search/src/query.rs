@@ -1,0 +1,629 @@
+//! Query execution: search with facets and snippets, and more-like-this matching.
+
+use std::collections::{BTreeMap, HashMap};
+
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EnableScoring, Occur, Query as TQuery,
+    TermQuery, Weight,
+};
+use tantivy::schema::{Field, IndexRecordOption, Value};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{DocAddress, DocSet, Order, Searcher, TantivyDocument, Term, TERMINATED};
+
+use crate::analysis::{self, is_cjk};
+use crate::error::Result;
+use crate::facets::FacetCounts;
+use crate::index::SearchIndex;
+use crate::snippet::{escape_html, highlight_all};
+use crate::{DocKind, Facet, Hit, MoreLike, MoreLikeHit, Query, SearchResult, Sort};
+
+/// A query term with its weight in the query and its first surface form.
+#[derive(Debug, Clone)]
+pub(crate) struct QTerm {
+    pub term: String,
+    pub weight: f32,
+    pub surface: String,
+}
+
+fn count_terms(tokens: Vec<analysis::AnalyzedToken>, text: &str) -> Vec<QTerm> {
+    let mut out: Vec<QTerm> = Vec::new();
+    let mut pos: HashMap<String, usize> = HashMap::new();
+    for t in tokens {
+        if let Some(&i) = pos.get(&t.term) {
+            out[i].weight += 1.0;
+        } else {
+            pos.insert(t.term.clone(), out.len());
+            out.push(QTerm {
+                surface: text.get(t.from..t.to).unwrap_or(&t.term).to_string(),
+                term: t.term,
+                weight: 1.0,
+            });
+        }
+    }
+    out
+}
+
+/// Word terms of a query text.
+pub(crate) fn word_terms(text: &str, search_mode: bool) -> Vec<QTerm> {
+    let tokens = analysis::analyze(&mut analysis::word_analyzer(search_mode), text);
+    count_terms(tokens, text)
+}
+
+/// Character-bigram terms of a query text.
+pub(crate) fn bigram_terms(text: &str) -> Vec<QTerm> {
+    let tokens = analysis::analyze(&mut analysis::bigram_analyzer(), text);
+    count_terms(tokens, text)
+}
+
+fn term_query(field: Field, text: &str, boost: f32) -> Box<dyn TQuery> {
+    let q = TermQuery::new(
+        Term::from_field_text(field, text),
+        IndexRecordOption::WithFreqs,
+    );
+    if (boost - 1.0).abs() < f32::EPSILON {
+        Box::new(q)
+    } else {
+        Box::new(BoostQuery::new(Box::new(q), boost))
+    }
+}
+
+fn filter_term(field: Field, text: &str) -> Box<dyn TQuery> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, text),
+        IndexRecordOption::Basic,
+    ))
+}
+
+/// A non-scoring filter: the union of `values` in `field`.
+fn filter_any(field: Field, values: &[&str]) -> Box<dyn TQuery> {
+    let inner: Box<dyn TQuery> = if values.len() == 1 {
+        filter_term(field, values[0])
+    } else {
+        Box::new(BooleanQuery::union(
+            values.iter().map(|v| filter_term(field, v)).collect(),
+        ))
+    };
+    Box::new(ConstScoreQuery::new(inner, 0.0))
+}
+
+impl SearchIndex {
+    /// Text fields searched, with their boosts.
+    fn text_fields(&self) -> [(Field, f32); 3] {
+        let r = &self.settings.ranking;
+        [
+            (self.fields.title, r.title_boost),
+            (self.fields.body, 1.0),
+            (self.fields.keywords, r.keywords_boost),
+        ]
+    }
+
+    /// The word query: every query term in title, body and keywords, summed (BM25).
+    fn word_query(&self, terms: &[QTerm]) -> Box<dyn TQuery> {
+        let fields = self.text_fields();
+        let min_match = self.settings.ranking.min_match;
+        let need = if min_match > 0.0 {
+            ((terms.len() as f32) * min_match).floor() as usize
+        } else {
+            0
+        };
+        if need <= 1 {
+            let mut clauses: Vec<(Occur, Box<dyn TQuery>)> = Vec::new();
+            for t in terms {
+                for (field, boost) in fields {
+                    clauses.push((Occur::Should, term_query(field, &t.term, boost * t.weight)));
+                }
+            }
+            Box::new(BooleanQuery::new(clauses))
+        } else {
+            let per_term: Vec<(Occur, Box<dyn TQuery>)> = terms
+                .iter()
+                .map(|t| {
+                    let fq: Vec<(Occur, Box<dyn TQuery>)> = fields
+                        .iter()
+                        .map(|&(field, boost)| {
+                            (Occur::Should, term_query(field, &t.term, boost * t.weight))
+                        })
+                        .collect();
+                    (
+                        Occur::Should,
+                        Box::new(BooleanQuery::new(fq)) as Box<dyn TQuery>,
+                    )
+                })
+                .collect();
+            Box::new(BooleanQuery::with_minimum_required_clauses(per_term, need))
+        }
+    }
+
+    /// Visibility, kind and facet filters as non-scoring MUST clauses.
+    fn filter_clauses(
+        &self,
+        visible_to: &[String],
+        kind: Option<DocKind>,
+        filters: &[(Facet, String)],
+    ) -> Vec<(Occur, Box<dyn TQuery>)> {
+        let mut clauses: Vec<(Occur, Box<dyn TQuery>)> = Vec::new();
+        let vis: Vec<&str> = visible_to.iter().map(String::as_str).collect();
+        clauses.push((Occur::Must, filter_any(self.fields.visible, &vis)));
+        if let Some(kind) = kind {
+            clauses.push((Occur::Must, filter_any(self.fields.kind, &[kind.as_str()])));
+        }
+        let mut by_facet: BTreeMap<Facet, Vec<&str>> = BTreeMap::new();
+        for (facet, value) in filters {
+            by_facet.entry(*facet).or_default().push(value.as_str());
+        }
+        for (facet, values) in by_facet {
+            clauses.push((
+                Occur::Must,
+                filter_any(self.fields.filter_field(facet), &values),
+            ));
+        }
+        clauses
+    }
+
+    /// Searches. Hits, total and facet counts only cover documents visible to `q.visible_to`.
+    pub fn search(&self, q: &Query) -> Result<SearchResult> {
+        let mut result = SearchResult::default();
+        if q.visible_to.is_empty() || q.limit == 0 {
+            return Ok(result);
+        }
+        let searcher = self.reader.searcher();
+        let ranking = &self.settings.ranking;
+        let terms = word_terms(&q.text, ranking.query_search_mode);
+        let bigrams = bigram_terms(&q.text);
+        let filters = self.filter_clauses(&q.visible_to, q.kind, &q.filters);
+        let facet_collector = FacetCounts {
+            facets: Facet::ALL.to_vec(),
+        };
+        let page_end = q.offset + q.limit;
+
+        let (mut ranked, total, facet_fruit, text_query) = if terms.is_empty() && bigrams.is_empty()
+        {
+            // Browsing: everything that passes the filters, newest first.
+            let query = BooleanQuery::new(filters);
+            let (top, facets, total) = searcher.search(
+                &query,
+                &(
+                    TopDocs::with_limit(page_end)
+                        .order_by_fast_field::<i64>("updated_at", Order::Desc),
+                    facet_collector,
+                    Count,
+                ),
+            )?;
+            let ranked: Vec<(f32, DocAddress)> = top.into_iter().map(|(_, a)| (0.0, a)).collect();
+            (ranked, total, facets, None)
+        } else {
+            let mut text_q = self.word_query(&terms);
+            let run = |text_q: &dyn TQuery| -> Result<_> {
+                let mut clauses = vec![(Occur::Must, text_q.box_clone())];
+                clauses.extend(filters.iter().map(|(o, c)| (*o, c.box_clone())));
+                let query = BooleanQuery::new(clauses);
+                Ok(match q.sort {
+                    Sort::Relevance => {
+                        let k = page_end.max(ranking.rerank_k).max(1);
+                        searcher.search(
+                            &query,
+                            &(
+                                TopDocs::with_limit(k).order_by_score(),
+                                facet_collector_clone(),
+                                Count,
+                            ),
+                        )?
+                    }
+                    Sort::Date => {
+                        let (top, f, c) = searcher.search(
+                            &query,
+                            &(
+                                TopDocs::with_limit(page_end)
+                                    .order_by_fast_field::<i64>("updated_at", Order::Desc),
+                                facet_collector_clone(),
+                                Count,
+                            ),
+                        )?;
+                        (top.into_iter().map(|(_, a)| (0.0, a)).collect(), f, c)
+                    }
+                })
+            };
+            let (mut top, mut facets, mut total) = if terms.is_empty() {
+                (Vec::new(), Vec::new(), 0)
+            } else {
+                run(text_q.as_ref())?
+            };
+            if total == 0 && !bigrams.is_empty() {
+                // Nothing shares a word with the query (e.g. a segmentation mismatch of an
+                // unknown word): fall back to character bigrams.
+                let clauses: Vec<(Occur, Box<dyn TQuery>)> = bigrams
+                    .iter()
+                    .map(|t| {
+                        (
+                            Occur::Should,
+                            term_query(self.fields.bigram, &t.term, t.weight),
+                        )
+                    })
+                    .collect();
+                text_q = Box::new(BooleanQuery::new(clauses));
+                (top, facets, total) = run(text_q.as_ref())?;
+            }
+            if q.sort == Sort::Relevance && !top.is_empty() {
+                self.rerank(&searcher, &mut top, &bigrams)?;
+            }
+            (top, total as usize, facets, Some(text_q))
+        };
+        let _ = text_query;
+
+        result.total = total as u64;
+        for (facet, counts) in Facet::ALL.iter().zip(facet_fruit) {
+            let mut v: Vec<(String, u64)> = counts.into_iter().collect();
+            v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            result.facets.insert(facet.as_str().to_string(), v);
+        }
+        let page: Vec<(f32, DocAddress)> = ranked.drain(..).skip(q.offset).take(q.limit).collect();
+        result.hits = self.hits(&searcher, &page, &terms)?;
+        Ok(result)
+    }
+
+    /// Adds character-bigram BM25 (and optional feedback from the best hit) to the candidates'
+    /// scores and re-sorts them.
+    fn rerank(
+        &self,
+        searcher: &Searcher,
+        cands: &mut [(f32, DocAddress)],
+        bigrams: &[QTerm],
+    ) -> Result<()> {
+        let ranking = &self.settings.ranking;
+        let addrs: Vec<DocAddress> = cands.iter().map(|c| c.1).collect();
+        if ranking.bigram_weight > 0.0 && !bigrams.is_empty() {
+            let terms: Vec<(Field, String, f32)> = bigrams
+                .iter()
+                .map(|t| (self.fields.bigram, t.term.clone(), t.weight))
+                .collect();
+            let extra = score_docs(searcher, &terms, &addrs)?;
+            for (c, e) in cands.iter_mut().zip(extra) {
+                c.0 += ranking.bigram_weight * e;
+            }
+        }
+        sort_desc(cands);
+        if ranking.feedback_weight > 0.0 && cands.len() > 1 {
+            let best = cands[0].1;
+            let best_score = cands[0].0;
+            let doc: TantivyDocument = searcher.doc(best)?;
+            let text = doc_text(
+                &doc,
+                &[self.fields.title, self.fields.keywords, self.fields.body],
+            );
+            let key = self.key_terms(searcher, &text, ranking.feedback_terms)?;
+            let terms: Vec<(Field, String, f32)> = key
+                .iter()
+                .map(|t| (self.fields.body, t.term.clone(), t.weight))
+                .collect();
+            let addrs: Vec<DocAddress> = cands.iter().map(|c| c.1).collect();
+            let fb = score_docs(searcher, &terms, &addrs)?;
+            let norm = fb[0].max(f32::MIN_POSITIVE);
+            for (c, f) in cands.iter_mut().zip(fb) {
+                c.0 += ranking.feedback_weight * best_score * (f / norm);
+            }
+            sort_desc(cands);
+        }
+        Ok(())
+    }
+
+    /// The `n` most distinctive terms of `text` (tf × idf against the body field).
+    pub(crate) fn key_terms(
+        &self,
+        searcher: &Searcher,
+        text: &str,
+        n: usize,
+    ) -> Result<Vec<QTerm>> {
+        let mut terms = word_terms(text, false);
+        let num_docs = searcher.num_docs().max(1) as f32;
+        let mut scored = Vec::with_capacity(terms.len());
+        for mut t in terms.drain(..) {
+            let single_cjk = t.term.chars().count() == 1 && t.term.chars().all(is_cjk);
+            let numeric = t.term.chars().all(|c| c.is_ascii_digit() || c == '.');
+            if single_cjk || numeric {
+                continue;
+            }
+            let df = searcher.doc_freq(&Term::from_field_text(self.fields.body, &t.term))? as f32;
+            if df == 0.0 {
+                continue;
+            }
+            let idf = (1.0 + (num_docs - df + 0.5) / (df + 0.5)).ln();
+            let w = (1.0 + t.weight.ln()) * idf;
+            t.weight = 1.0 + t.weight.ln();
+            scored.push((w, t));
+        }
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+        Ok(scored.into_iter().take(n).map(|(_, t)| t).collect())
+    }
+
+    fn hits(
+        &self,
+        searcher: &Searcher,
+        page: &[(f32, DocAddress)],
+        terms: &[QTerm],
+    ) -> Result<Vec<Hit>> {
+        let f = &self.fields;
+        let mut term_map: BTreeMap<String, f32> = BTreeMap::new();
+        for t in terms {
+            let df = searcher.doc_freq(&Term::from_field_text(f.body, &t.term))? as f32;
+            term_map.insert(t.term.clone(), 1.0 / (1.0 + df));
+        }
+        let analyzer = analysis::word_analyzer(self.settings.index_search_mode);
+        let mut body_snippets =
+            SnippetGenerator::new(term_map.clone(), analyzer.clone(), f.body, 240);
+        body_snippets.set_max_num_chars(240);
+        let mut hits = Vec::with_capacity(page.len());
+        for &(score, addr) in page {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            let get_str = |field: Field| {
+                doc.get_first(field)
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
+            };
+            let id = doc
+                .get_first(f.id)
+                .and_then(|v| v.as_i64())
+                .unwrap_or_default();
+            let kind = DocKind::parse(&get_str(f.kind)).unwrap_or_default();
+            let title = get_str(f.title);
+            let body = get_str(f.body);
+            let mut snippets = Vec::new();
+            if !term_map.is_empty() {
+                let mut snip = body_snippets.snippet(&body);
+                if !snip.is_empty() {
+                    snip.set_snippet_prefix_postfix("<mark>", "</mark>");
+                    snippets.push(snip.to_html());
+                }
+                let keywords: Vec<String> = doc
+                    .get_all(f.keywords)
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect();
+                if !keywords.is_empty() {
+                    let joined = keywords.join("；");
+                    let (html, n) = highlight_all(&mut analyzer.clone(), &joined, &term_map);
+                    if n > 0 {
+                        snippets.push(html);
+                    }
+                }
+            }
+            if snippets.is_empty() && !body.is_empty() {
+                let head: String = body.chars().take(80).collect();
+                let ellipsis = if head.len() < body.len() { "…" } else { "" };
+                snippets.push(format!("{}{ellipsis}", escape_html(&head)));
+            }
+            let (title_html, _) = highlight_all(&mut analyzer.clone(), &title, &term_map);
+            hits.push(Hit {
+                id,
+                kind,
+                ref_: get_str(f.ref_),
+                title,
+                title_html,
+                score,
+                snippets,
+            });
+        }
+        Ok(hits)
+    }
+
+    /// Finds documents similar to a source text (the base of achievement ↔ demand matching).
+    ///
+    /// The source's most distinctive terms (tf × idf, title and keywords counted double) form a
+    /// weighted OR query over title, body and keywords of the target kind. Each result lists the
+    /// key terms it shares with the source, in the source's wording.
+    pub fn more_like(&self, src: &MoreLike) -> Result<Vec<MoreLikeHit>> {
+        if src.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let searcher = self.reader.searcher();
+        let mut text = String::new();
+        for _ in 0..2 {
+            text.push_str(&src.title);
+            text.push('\n');
+            for k in &src.keywords {
+                text.push_str(k);
+                text.push('\n');
+            }
+        }
+        text.push_str(&src.body);
+        let key = self.key_terms(&searcher, &text, self.settings.ranking.more_like_terms)?;
+        if key.is_empty() {
+            return Ok(Vec::new());
+        }
+        let fields = self.text_fields();
+        let mut text_clauses: Vec<(Occur, Box<dyn TQuery>)> = Vec::new();
+        for t in &key {
+            for (field, boost) in fields {
+                text_clauses.push((Occur::Should, term_query(field, &t.term, boost * t.weight)));
+            }
+        }
+        let mut clauses: Vec<(Occur, Box<dyn TQuery>)> =
+            vec![(Occur::Must, Box::new(BooleanQuery::new(text_clauses)))];
+        if let Some(vis) = &src.visible_to {
+            if vis.is_empty() {
+                return Ok(Vec::new());
+            }
+            let vis: Vec<&str> = vis.iter().map(String::as_str).collect();
+            clauses.push((Occur::Must, filter_any(self.fields.visible, &vis)));
+        }
+        if let Some(kind) = src.target {
+            clauses.push((Occur::Must, filter_any(self.fields.kind, &[kind.as_str()])));
+            for id in &src.exclude {
+                clauses.push((
+                    Occur::MustNot,
+                    filter_term(self.fields.key, &crate::schema::doc_key(kind, *id)),
+                ));
+            }
+        } else {
+            for id in &src.exclude {
+                for kind in [DocKind::Achievement, DocKind::Demand] {
+                    clauses.push((
+                        Occur::MustNot,
+                        filter_term(self.fields.key, &crate::schema::doc_key(kind, *id)),
+                    ));
+                }
+            }
+        }
+        let query = BooleanQuery::new(clauses);
+        let top = searcher.search(&query, &TopDocs::with_limit(src.limit).order_by_score())?;
+        let addrs: Vec<DocAddress> = top.iter().map(|t| t.1).collect();
+        // Which key terms each hit contains (in any text field).
+        let mut shared: Vec<Vec<String>> = vec![Vec::new(); addrs.len()];
+        for t in &key {
+            let mut has = vec![false; addrs.len()];
+            for (field, _) in fields {
+                let m = match_docs(&searcher, field, &t.term, &addrs)?;
+                for (h, m) in has.iter_mut().zip(m) {
+                    *h |= m;
+                }
+            }
+            for (s, h) in shared.iter_mut().zip(has) {
+                if h {
+                    s.push(t.surface.clone());
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(top.len());
+        for ((score, addr), shared_terms) in top.into_iter().zip(shared) {
+            let seg = searcher.segment_reader(addr.segment_ord);
+            let ids = seg.fast_fields().i64("id")?;
+            let id = ids.first(addr.doc_id).unwrap_or_default();
+            let kind = match seg.fast_fields().str("kind")? {
+                Some(col) => {
+                    let mut s = String::new();
+                    match col.term_ords(addr.doc_id).next() {
+                        Some(ord) if col.ord_to_str(ord, &mut s)? => {
+                            DocKind::parse(&s).unwrap_or_default()
+                        }
+                        _ => DocKind::default(),
+                    }
+                }
+                None => DocKind::default(),
+            };
+            out.push(MoreLikeHit {
+                id,
+                kind,
+                score,
+                shared_terms,
+            });
+        }
+        Ok(out)
+    }
+}
+
+fn facet_collector_clone() -> FacetCounts {
+    FacetCounts {
+        facets: Facet::ALL.to_vec(),
+    }
+}
+
+fn sort_desc(cands: &mut [(f32, DocAddress)]) {
+    cands.sort_by(|a, b| {
+        b.0.total_cmp(&a.0)
+            .then_with(|| (a.1.segment_ord, a.1.doc_id).cmp(&(b.1.segment_ord, b.1.doc_id)))
+    });
+}
+
+fn doc_text(doc: &TantivyDocument, fields: &[Field]) -> String {
+    let mut s = String::new();
+    for &f in fields {
+        for v in doc.get_all(f) {
+            if let Some(t) = v.as_str() {
+                s.push_str(t);
+                s.push('\n');
+            }
+        }
+    }
+    s
+}
+
+/// Candidate order by (segment, doc).
+fn by_segment(addrs: &[DocAddress]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..addrs.len()).collect();
+    order.sort_by_key(|&i| (addrs[i].segment_ord, addrs[i].doc_id));
+    order
+}
+
+/// BM25 score of each of `addrs` for the weighted terms, computed by seeking the terms' posting
+/// lists to the candidate documents only (no full posting-list traversal).
+fn score_docs(
+    searcher: &Searcher,
+    terms: &[(Field, String, f32)],
+    addrs: &[DocAddress],
+) -> Result<Vec<f32>> {
+    let mut scores = vec![0.0f32; addrs.len()];
+    let order = by_segment(addrs);
+    let weights: Vec<(Box<dyn Weight>, f32)> = terms
+        .iter()
+        .map(|(field, text, boost)| {
+            let q = TermQuery::new(
+                Term::from_field_text(*field, text),
+                IndexRecordOption::WithFreqs,
+            );
+            q.weight(EnableScoring::enabled_from_searcher(searcher))
+                .map(|w| (w, *boost))
+        })
+        .collect::<tantivy::Result<_>>()?;
+    let mut start = 0;
+    while start < order.len() {
+        let seg_ord = addrs[order[start]].segment_ord;
+        let mut end = start;
+        while end < order.len() && addrs[order[end]].segment_ord == seg_ord {
+            end += 1;
+        }
+        let reader = searcher.segment_reader(seg_ord);
+        for (weight, boost) in &weights {
+            let mut scorer = weight.scorer(reader, *boost)?;
+            for &i in &order[start..end] {
+                let target = addrs[i].doc_id;
+                let mut cur = scorer.doc();
+                if cur == TERMINATED {
+                    break;
+                }
+                if cur < target {
+                    cur = scorer.seek(target);
+                }
+                if cur == target {
+                    scores[i] += scorer.score();
+                }
+            }
+        }
+        start = end;
+    }
+    Ok(scores)
+}
+
+/// Whether each of `addrs` contains `term` in `field`.
+fn match_docs(
+    searcher: &Searcher,
+    field: Field,
+    term: &str,
+    addrs: &[DocAddress],
+) -> Result<Vec<bool>> {
+    let mut out = vec![false; addrs.len()];
+    let order = by_segment(addrs);
+    let q = TermQuery::new(Term::from_field_text(field, term), IndexRecordOption::Basic);
+    let weight = q.weight(EnableScoring::disabled_from_searcher(searcher))?;
+    let mut current: Option<(u32, Box<dyn tantivy::query::Scorer>)> = None;
+    for i in order {
+        let addr = addrs[i];
+        if current.as_ref().map(|c| c.0) != Some(addr.segment_ord) {
+            current = Some((
+                addr.segment_ord,
+                weight.scorer(searcher.segment_reader(addr.segment_ord), 1.0)?,
+            ));
+        }
+        if let Some((_, scorer)) = current.as_mut() {
+            let mut cur = scorer.doc();
+            if cur != TERMINATED && cur < addr.doc_id {
+                cur = scorer.seek(addr.doc_id);
+            }
+            out[i] = cur == addr.doc_id;
+        }
+    }
+    Ok(out)
+}
+
+#[allow(dead_code)]
+fn all_query() -> Box<dyn TQuery> {
+    Box::new(AllQuery)
+}

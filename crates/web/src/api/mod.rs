@@ -1,0 +1,137 @@
+//! The JSON API, `/api/v1/…`. Conventions (docs/API-DESIGN.md): resources in the plural, lists as
+//! `{items, total, limit, offset}` with `limit` (default 20, at most 200) and `offset`, sorting with
+//! `sort=field` or `sort=-field`, errors as `{code, message, fields?}`. Every route is registered
+//! through `routes!`, so it is in the OpenAPI document by construction.
+
+pub mod audit;
+pub mod me;
+pub mod orgs;
+pub mod reference;
+pub mod users;
+
+use crate::AppState;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Chengguo API",
+        description = "成果 — the platform for the local transformation of S&T achievements. \
+                       Authenticate with `Authorization: Bearer <token>` (`chengguo admin create-token`).",
+        license(name = "Apache-2.0")
+    ),
+    modifiers(&SecurityAddon),
+    tags(
+        (name = "organizations", description = "机构"),
+        (name = "accounts", description = "账号、令牌"),
+        (name = "audit", description = "审计链"),
+        (name = "reference", description = "代码表：行政区划、技术领域、单位性质 …"),
+    )
+)]
+struct ApiDoc;
+
+struct SecurityAddon;
+
+impl Modify for SecurityAddon {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("opaque")
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("cg_session"))),
+        );
+    }
+}
+
+/// The API routes with their OpenAPI description.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(orgs::list, orgs::create))
+        .routes(routes!(orgs::get_one, orgs::update))
+        .routes(routes!(orgs::import))
+        .routes(routes!(me::me))
+        .routes(routes!(me::create_token))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(audit::list))
+        .routes(routes!(audit::verify))
+        .routes(routes!(reference::divisions))
+        .routes(routes!(reference::codes))
+        .routes(routes!(reference::chains))
+}
+
+/// The OpenAPI document (built once).
+pub fn openapi() -> &'static utoipa::openapi::OpenApi {
+    static DOC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    DOC.get_or_init(|| router().split_for_parts().1)
+}
+
+/// `/api/openapi.json` and the page that renders it.
+pub fn docs_router() -> Router<AppState> {
+    Router::new()
+        .route("/api/openapi.json", get(openapi_json))
+        .route("/api/docs", get(docs_page))
+}
+
+async fn openapi_json() -> Response {
+    Json(openapi()).into_response()
+}
+
+async fn docs_page(lang: crate::i18n::Lang) -> Response {
+    Html(crate::pages::api_docs(lang, openapi())).into_response()
+}
+
+/// A page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PageOf<T: ToSchema> {
+    pub items: Vec<T>,
+    /// Matching records in all pages.
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// Pagination query parameters.
+#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Paging {
+    /// Page size, 1–200 (default 20).
+    pub limit: Option<i64>,
+    /// Records to skip (default 0).
+    pub offset: Option<i64>,
+}
+
+impl Paging {
+    pub fn limit(&self) -> i64 {
+        self.limit.unwrap_or(20).clamp(1, 200)
+    }
+    pub fn offset(&self) -> i64 {
+        self.offset.unwrap_or(0).max(0)
+    }
+}
+
+/// Splits `sort=-name` into (`name`, descending).
+pub fn parse_sort(s: Option<&str>) -> (Option<&str>, bool) {
+    match s.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => match s.strip_prefix('-') {
+            Some(f) => (Some(f), true),
+            None => (Some(s), false),
+        },
+        None => (None, false),
+    }
+}
