@@ -48,12 +48,12 @@
 //! # Certificate numbers ([`CertificateLayout`])
 //! Registration assigns a number unique per site and year: the store allocates the serial
 //! (per site and year), the layout makes the number. The 14-digit layout of the 2000s is
-//! `{yy}{province}{city}{site:02}{serial:06}` [S]; the layout of today's 16-digit numbers is
-//! unverified [U], the default is the same with a four-digit year,
+//! `{yy}{province}{city}{site:02}{serial:06}` \[S\]; the layout of today's 16-digit numbers is
+//! unverified \[U\], the default is the same with a four-digit year,
 //! `{year}{province}{city}{site:02}{serial:06}`. The layout is a setting.
 //!
 //! # Deadlines ([`WorkCalendar`])
-//! Review takes at most 15 working days, 30 with expert review (draft rules of 2024 [S]; both are
+//! Review takes at most 15 working days, 30 with expert review (draft rules of 2024 \[S\]; both are
 //! settings in [`RegistrationRules`]), counted from acceptance and restarted by a resubmission.
 //! Saturdays and Sundays are non-working; public holidays and the officially adjusted working
 //! weekends (调休) are configured lists: no national holiday table is built in.
@@ -72,7 +72,7 @@
 //! | `absorption` (吸纳) | buyer ∈ R; `local`: seller ∈ R, `non_local`: the rest |
 //! | `by_category` | seller ∈ R, by contract category (subtypes rolled up) |
 //! | `by_district` | for each county-level district D: output (seller ∈ D), absorption (buyer ∈ D) |
-//! | `local_conversion_rate` (本地转化率) [U] | Σ x (seller ∈ R′ ∧ buyer ∈ R) ÷ Σ x (seller ∈ R′) |
+//! | `local_conversion_rate` (本地转化率) \[U\] | Σ x (seller ∈ R′ ∧ buyer ∈ R) ÷ Σ x (seller ∈ R′) |
 //!
 //! In the rate, x is the contract amount (default), the technology transaction amount, or 1
 //! (count), and R′ is R restricted to the sellers the [`StatsFormula`] selects: all (default) or
@@ -84,8 +84,8 @@
 mod certificate;
 mod input;
 mod stats;
-mod workflow;
 mod workdays;
+mod workflow;
 
 pub use certificate::{CertificateError, CertificateLayout, LayoutError};
 pub use input::{
@@ -93,8 +93,8 @@ pub use input::{
     Registration, CHINA, IMPORT_COLUMNS,
 };
 pub use stats::{
-    districts_of, parse_region, yoy_growth, ContractFact, ContractStats, DistrictStats,
-    RateAmount, RateBasis, SellerScope, Split, StatsAccumulator, StatsFormula, Tally,
+    districts_of, parse_region, yoy_growth, ContractFact, ContractStats, DistrictStats, RateAmount,
+    RateBasis, SellerScope, Split, StatsAccumulator, StatsFormula, Tally,
 };
 pub use workdays::{deadline, working_days_between, DeadlineStatus, WorkCalendar};
 pub use workflow::{

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod audit;
 pub mod codes;
+pub mod contract;
 pub mod money;
 pub mod org;
 pub mod refdata;

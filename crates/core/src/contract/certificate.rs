@@ -44,20 +44,27 @@ pub struct LayoutError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CertificateError {
     #[error("{what} {value} 超出 {width} 位 / {what} {value} does not fit in {width} digits")]
-    TooWide { what: &'static str, value: u64, width: usize },
+    TooWide {
+        what: &'static str,
+        value: u64,
+        width: usize,
+    },
     #[error("年份 {0} 无效 / year {0} out of range")]
     Year(i32),
 }
 
 impl CertificateLayout {
     /// The default for today's 16-digit numbers: year(4) + province(2) + city(2) + site(2) +
-    /// serial(6). The real 16-digit layout is unverified [U]: this extends the 14-digit one.
+    /// serial(6). The real 16-digit layout is unverified \[U\]: this extends the 14-digit one.
     pub const DEFAULT: &'static str = "{year}{province}{city}{site:02}{serial:06}";
-    /// The older 14-digit layout [S]: year(2) + province(2) + city(2) + site(2) + serial(6).
+    /// The older 14-digit layout \[S\]: year(2) + province(2) + city(2) + site(2) + serial(6).
     pub const LEGACY_14: &'static str = "{yy}{province}{city}{site:02}{serial:06}";
 
     pub fn parse(pattern: &str) -> Result<Self, LayoutError> {
-        let err = |reason: String| LayoutError { pattern: pattern.to_string(), reason };
+        let err = |reason: String| LayoutError {
+            pattern: pattern.to_string(),
+            reason,
+        };
         let mut parts = Vec::new();
         let mut literal = String::new();
         let mut chars = pattern.chars();
@@ -81,7 +88,9 @@ impl CertificateLayout {
                                 .parse::<usize>()
                                 .ok()
                                 .filter(|w| (1..=12).contains(w))
-                                .ok_or_else(|| err(format!("width '{w}' must be 1 to 12 digits")))?;
+                                .ok_or_else(|| {
+                                    err(format!("width '{w}' must be 1 to 12 digits"))
+                                })?;
                             (n, Some(width))
                         }
                         None => (spec.as_str(), None),
@@ -95,7 +104,10 @@ impl CertificateLayout {
                         ("division", None) => Part::Division,
                         ("site", w) => Part::Site(w.unwrap_or(0)),
                         ("serial", w) => Part::Serial(w.unwrap_or(0)),
-                        (n, Some(_)) if ["year", "yy", "province", "city", "county", "division"].contains(&n) => {
+                        (n, Some(_))
+                            if ["year", "yy", "province", "city", "county", "division"]
+                                .contains(&n) =>
+                        {
                             return Err(err(format!("{{{n}}} takes no width")))
                         }
                         (n, _) => return Err(err(format!("unknown placeholder {{{n}}}"))),
@@ -119,7 +131,10 @@ impl CertificateLayout {
         if count(|p| matches!(p, Part::Site(_))) == 0 {
             return Err(err("needs {site}".into()));
         }
-        Ok(Self { pattern: pattern.to_string(), parts })
+        Ok(Self {
+            pattern: pattern.to_string(),
+            parts,
+        })
     }
 
     /// The 14-digit layout.
@@ -213,10 +228,14 @@ mod tests {
 
     #[test]
     fn default_and_legacy_layouts() {
-        let n = CertificateLayout::default().format(2024, &shenyang(), 3, 42).unwrap();
+        let n = CertificateLayout::default()
+            .format(2024, &shenyang(), 3, 42)
+            .unwrap();
         assert_eq!(n, "2024210103000042");
         assert_eq!(n.len(), 16);
-        let old = CertificateLayout::legacy_14().format(2008, &shenyang(), 1, 123_456).unwrap();
+        let old = CertificateLayout::legacy_14()
+            .format(2008, &shenyang(), 1, 123_456)
+            .unwrap();
         assert_eq!(old, "08210101123456");
         assert_eq!(old.len(), 14);
         assert_eq!(CertificateLayout::default().max_serial(), Some(999_999));
@@ -234,12 +253,21 @@ mod tests {
     #[test]
     fn custom_layouts_and_overflow() {
         let l = CertificateLayout::parse("沈-{year}-{division}-{site}-{serial:05}").unwrap();
-        assert_eq!(l.format(2024, &shenyang(), 12, 7).unwrap(), "沈-2024-210100-12-00007");
+        assert_eq!(
+            l.format(2024, &shenyang(), 12, 7).unwrap(),
+            "沈-2024-210100-12-00007"
+        );
         assert_eq!(
             l.format(2024, &shenyang(), 1, 100_000).unwrap_err(),
-            CertificateError::TooWide { what: "serial", value: 100_000, width: 5 }
+            CertificateError::TooWide {
+                what: "serial",
+                value: 100_000,
+                width: 5
+            }
         );
-        assert!(CertificateLayout::default().format(2024, &shenyang(), 100, 1).is_err());
+        assert!(CertificateLayout::default()
+            .format(2024, &shenyang(), 100, 1)
+            .is_err());
         let json = serde_json::to_string(&l).unwrap();
         assert_eq!(serde_json::from_str::<CertificateLayout>(&json).unwrap(), l);
     }

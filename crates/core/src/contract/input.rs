@@ -57,7 +57,11 @@ impl Party {
 
     /// In China and in the region given by a division-code prefix (`2101` = Shenyang).
     pub fn in_region(&self, prefix: &str) -> bool {
-        self.is_domestic() && self.division_code.as_ref().is_some_and(|d| d.within(prefix))
+        self.is_domestic()
+            && self
+                .division_code
+                .as_ref()
+                .is_some_and(|d| d.within(prefix))
     }
 }
 
@@ -259,9 +263,13 @@ pub fn parse_date(s: &str) -> Result<Date, DateError> {
     let t = s.trim();
     let b = t.as_bytes();
     let shape = b.len() == 10
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() });
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
     if !shape {
         return Err(DateError::Format(t.to_string()));
     }
@@ -311,7 +319,9 @@ impl Errors {
     }
 
     fn date(&mut self, field: &str, v: Option<&str>) -> Option<Date> {
-        parse_date(v?).map_err(|e| self.add(field, e.to_string())).ok()
+        parse_date(v?)
+            .map_err(|e| self.add(field, e.to_string()))
+            .ok()
     }
 
     fn amount(&mut self, field: &str, v: Option<&str>) -> Option<Fen> {
@@ -320,11 +330,20 @@ impl Errors {
             .ok()
     }
 
-    fn code(&mut self, field: &str, list: &'static [Code], what: &str, v: Option<&str>) -> Option<&'static Code> {
+    fn code(
+        &mut self,
+        field: &str,
+        list: &'static [Code],
+        what: &str,
+        v: Option<&str>,
+    ) -> Option<&'static Code> {
         let v = v?;
         let found = refdata::lookup(list, v);
         if found.is_none() {
-            self.add(field, format!("{what}无效 / unknown {field} '{v}' ({})", one_of(list)));
+            self.add(
+                field,
+                format!("{what}无效 / unknown {field} '{v}' ({})", one_of(list)),
+            );
         }
         found
     }
@@ -357,7 +376,10 @@ fn one_of(list: &[Code]) -> String {
 /// The top-level category a code of the category list belongs to.
 pub(super) fn root_category(c: &'static Code) -> &'static Code {
     let mut c = c;
-    while let Some(p) = c.parent.and_then(|p| refdata::lookup(refdata::contract_categories(), p)) {
+    while let Some(p) = c
+        .parent
+        .and_then(|p| refdata::lookup(refdata::contract_categories(), p))
+    {
         c = p;
     }
     c
@@ -380,7 +402,12 @@ impl Errors {
             None => Some(CHINA.to_string()),
             Some(c) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_digit()) => Some(c.to_string()),
             Some(c) => {
-                self.add(&f("country"), format!("国别代码应为 3 位数字 / '{c}' is not a 3-digit country code (156 = China)"));
+                self.add(
+                    &f("country"),
+                    format!(
+                        "国别代码应为 3 位数字 / '{c}' is not a 3-digit country code (156 = China)"
+                    ),
+                );
                 None
             }
         };
@@ -391,12 +418,22 @@ impl Errors {
         if domestic {
             if let Some(s) = self.required(&f("credit_code"), p.credit_code) {
                 credit_code = CreditCode::parse(s)
-                    .map_err(|e| self.add(&f("credit_code"), format!("统一社会信用代码无效 / invalid credit code: {e}")))
+                    .map_err(|e| {
+                        self.add(
+                            &f("credit_code"),
+                            format!("统一社会信用代码无效 / invalid credit code: {e}"),
+                        )
+                    })
                     .ok();
             }
             if let Some(s) = self.required(&f("division_code"), p.division_code) {
                 division_code = DivisionCode::parse(s)
-                    .map_err(|e| self.add(&f("division_code"), format!("行政区划代码无效 / invalid division code: {e}")))
+                    .map_err(|e| {
+                        self.add(
+                            &f("division_code"),
+                            format!("行政区划代码无效 / invalid division code: {e}"),
+                        )
+                    })
                     .ok();
             }
         } else if country.is_some() {
@@ -407,13 +444,19 @@ impl Errors {
             }
         }
         let nature = self.required(&f("nature"), p.nature).and_then(|s| {
-            crate::org::parse_nature(s).map_err(|m| self.add(&f("nature"), m)).ok()
+            crate::org::parse_nature(s)
+                .map_err(|m| self.add(&f("nature"), m))
+                .ok()
         });
         let ok_ids = !domestic || (credit_code.is_some() && division_code.is_some());
         match (name, country, nature) {
-            (Some(name), Some(country), Some(nature)) if ok_ids => {
-                Some(Party { name, credit_code, division_code, country, nature })
-            }
+            (Some(name), Some(country), Some(nature)) if ok_ids => Some(Party {
+                name,
+                credit_code,
+                division_code,
+                country,
+                nature,
+            }),
             _ => None,
         }
     }
@@ -481,22 +524,30 @@ impl ContractInput {
             });
         let subtype = match optional(&self.subtype) {
             None => None,
-            Some(v) => e.code("subtype", categories, "合同子类", Some(v)).and_then(|s| {
-                if s.parent.is_none() {
-                    e.add("subtype", format!("'{v}' 是合同类别而非子类 / is a category, not a subtype"));
-                    return None;
-                }
-                match category {
-                    Some(cat) if root_category(s).code != cat.code => {
+            Some(v) => e
+                .code("subtype", categories, "合同子类", Some(v))
+                .and_then(|s| {
+                    if s.parent.is_none() {
                         e.add(
                             "subtype",
-                            format!("「{}」不属于「{}」 / '{}' is not a subtype of {}", s.zh, cat.zh, s.code, cat.code),
+                            format!("'{v}' 是合同类别而非子类 / is a category, not a subtype"),
                         );
-                        None
+                        return None;
                     }
-                    _ => Some(s.code.to_string()),
-                }
-            }),
+                    match category {
+                        Some(cat) if root_category(s).code != cat.code => {
+                            e.add(
+                                "subtype",
+                                format!(
+                                    "「{}」不属于「{}」 / '{}' is not a subtype of {}",
+                                    s.zh, cat.zh, s.code, cat.code
+                                ),
+                            );
+                            None
+                        }
+                        _ => Some(s.code.to_string()),
+                    }
+                }),
         };
 
         let signed_on = {
@@ -529,7 +580,10 @@ impl ContractInput {
         });
         if let (Some(s), Some(b)) = (&seller, &buyer) {
             if !s.is_domestic() && !b.is_domestic() {
-                e.add("buyer_country", "买卖双方至少一方应在中国境内 / one party must be in China (156)");
+                e.add(
+                    "buyer_country",
+                    "买卖双方至少一方应在中国境内 / one party must be in China (156)",
+                );
             }
         }
 
@@ -559,7 +613,12 @@ impl ContractInput {
             e.code("ip_type", refdata::ip_types(), "知识产权类型", v)
         };
         let plan_category = e
-            .code("plan_category", refdata::plan_categories(), "计划类别", optional(&self.plan_category))
+            .code(
+                "plan_category",
+                refdata::plan_categories(),
+                "计划类别",
+                optional(&self.plan_category),
+            )
             .map(|c| c.code.to_string());
 
         let mut payment_schedule = Vec::new();
@@ -576,10 +635,17 @@ impl ContractInput {
             };
             let note = optional(&p.note).unwrap_or("").to_string();
             if note.chars().count() > NOTE_MAX {
-                e.add(&f("note"), format!("最多 {NOTE_MAX} 字 / at most {NOTE_MAX} characters"));
+                e.add(
+                    &f("note"),
+                    format!("最多 {NOTE_MAX} 字 / at most {NOTE_MAX} characters"),
+                );
             }
             match (due_on, amount) {
-                (Some(due_on), Some(amount)) => payment_schedule.push(Installment { due_on, amount, note }),
+                (Some(due_on), Some(amount)) => payment_schedule.push(Installment {
+                    due_on,
+                    amount,
+                    note,
+                }),
                 _ => schedule_ok = false,
             }
         }
@@ -588,14 +654,23 @@ impl ContractInput {
         let demand_id = e.id("demand_id", &self.demand_id);
         let site_id = e.id("site_id", &self.site_id);
 
-        let registration = match (optional(&self.registration_no), optional(&self.registered_on)) {
+        let registration = match (
+            optional(&self.registration_no),
+            optional(&self.registered_on),
+        ) {
             (None, None) => None,
             (no, on) => {
                 if no.is_none() {
-                    e.add("registration_no", "有登记日期时必填 / is required with registered_on");
+                    e.add(
+                        "registration_no",
+                        "有登记日期时必填 / is required with registered_on",
+                    );
                 }
                 if on.is_none() {
-                    e.add("registered_on", "有登记编号时必填 / is required with registration_no");
+                    e.add(
+                        "registered_on",
+                        "有登记编号时必填 / is required with registration_no",
+                    );
                 }
                 let no = no.filter(|s| {
                     let ok = s.chars().count() <= CONTRACT_NO_MAX
@@ -611,13 +686,17 @@ impl ContractInput {
                 let on = e.date("registered_on", on);
                 if let (Some(on), Some(signed)) = (on, signed_on) {
                     if on < signed {
-                        e.add("registered_on", "登记日期早于签订日期 / is before the signing date");
+                        e.add(
+                            "registered_on",
+                            "登记日期早于签订日期 / is before the signing date",
+                        );
                     }
                 }
-                no.zip(on).map(|(registration_no, registered_on)| Registration {
-                    registration_no: registration_no.to_string(),
-                    registered_on,
-                })
+                no.zip(on)
+                    .map(|(registration_no, registered_on)| Registration {
+                        registration_no: registration_no.to_string(),
+                        registered_on,
+                    })
             }
         };
 
@@ -670,7 +749,10 @@ impl ContractInput {
                 registration,
             }),
             // Unreachable: every `None` above has recorded an error.
-            _ => Err(vec![FieldError::new("contract", "无法解析 / could not be parsed")]),
+            _ => Err(vec![FieldError::new(
+                "contract",
+                "无法解析 / could not be parsed",
+            )]),
         }
     }
 }
@@ -721,11 +803,21 @@ mod tests {
         assert_eq!(c.buyer.nature, "150");
         assert_eq!(c.tech_field, "new_materials");
         assert_eq!(c.ip_type, "patent");
-        assert_eq!(c.registration.as_ref().unwrap().registered_on, Date::from_calendar_date(2024, Month::March, 20).unwrap());
-        assert!(c.buyer.in_region("2101") && c.buyer.in_region("210106") && !c.seller.in_region("210106"));
+        assert_eq!(
+            c.registration.as_ref().unwrap().registered_on,
+            Date::from_calendar_date(2024, Month::March, 20).unwrap()
+        );
+        assert!(
+            c.buyer.in_region("2101")
+                && c.buyer.in_region("210106")
+                && !c.seller.in_region("210106")
+        );
         assert_eq!(c.applicant().name, "东北示例大学");
         let f = c.fact();
-        assert_eq!((f.seller_division, f.buyer_country), (Some("210102"), "156"));
+        assert_eq!(
+            (f.seller_division, f.buyer_country),
+            (Some("210102"), "156")
+        );
         let json = serde_json::to_value(&c).unwrap();
         assert_eq!(json["contract_amount"], "1200000.50");
         assert_eq!(json["signed_on"], "2024-03-01");
@@ -741,7 +833,15 @@ mod tests {
         r.category = Some("技术合作".into()); // unknown
         r.signed_on = Some("2024-02-30".into()); // not a date
         let errs = r.into_new().unwrap_err();
-        assert_eq!(fields(&errs), ["category", "signed_on", "seller_credit_code", "tech_transaction_amount"]);
+        assert_eq!(
+            fields(&errs),
+            [
+                "category",
+                "signed_on",
+                "seller_credit_code",
+                "tech_transaction_amount"
+            ]
+        );
         assert!(errs[2].message.contains("should be 'D'"), "{}", errs[2]);
         assert!(errs[3].message.contains("exceeds"), "{}", errs[3]);
 
@@ -752,17 +852,38 @@ mod tests {
         r.category = Some("research".into());
         r.registered_on = Some("2024-3-20".into());
         let errs = r.into_new().unwrap_err();
-        assert_eq!(fields(&errs), ["category", "buyer_credit_code", "contract_amount", "registered_on"]);
-        assert!(errs[2].message.contains("more than two decimals"), "{}", errs[2]);
+        assert_eq!(
+            fields(&errs),
+            [
+                "category",
+                "buyer_credit_code",
+                "contract_amount",
+                "registered_on"
+            ]
+        );
+        assert!(
+            errs[2].message.contains("more than two decimals"),
+            "{}",
+            errs[2]
+        );
 
         // Each problem alone, including the amounts' relation (only checked when both parse).
-        let cases: [(&str, fn(&mut ContractInput)); 6] = [
-            ("buyer_credit_code", |r| r.buyer_credit_code = Some("91110000802100433C".into())),
-            ("tech_transaction_amount", |r| r.tech_transaction_amount = Some("1200000.51".into())),
+        type Spoil = fn(&mut ContractInput);
+        let cases: [(&str, Spoil); 6] = [
+            ("buyer_credit_code", |r| {
+                r.buyer_credit_code = Some("91110000802100433C".into())
+            }),
+            ("tech_transaction_amount", |r| {
+                r.tech_transaction_amount = Some("1200000.51".into())
+            }),
             ("category", |r| r.category = Some("research".into())),
             ("signed_on", |r| r.signed_on = Some("2024/03/01".into())),
-            ("registered_on", |r| r.registered_on = Some("24-03-20".into())),
-            ("tech_transaction_amount", |r| r.tech_transaction_amount = Some("10.005".into())),
+            ("registered_on", |r| {
+                r.registered_on = Some("24-03-20".into())
+            }),
+            ("tech_transaction_amount", |r| {
+                r.tech_transaction_amount = Some("10.005".into())
+            }),
         ];
         for (field, spoil) in cases {
             let mut r = row();
@@ -820,7 +941,13 @@ mod tests {
 
     #[test]
     fn categories_and_subtypes() {
-        for (given, code) in [("development", "development"), ("技术转让", "transfer"), ("技术许可", "licensing"), ("Consulting", "consulting"), ("技术服务", "service")] {
+        for (given, code) in [
+            ("development", "development"),
+            ("技术转让", "transfer"),
+            ("技术许可", "licensing"),
+            ("Consulting", "consulting"),
+            ("技术服务", "service"),
+        ] {
             let mut r = row();
             r.category = Some(given.into());
             assert_eq!(r.into_new().unwrap().category, code);
@@ -830,7 +957,10 @@ mod tests {
         r.subtype = Some("软件著作权".into()); // not an alias of the subtype list
         assert_eq!(fields(&r.clone().into_new().unwrap_err()), ["subtype"]);
         r.subtype = Some("计算机软件著作权转让".into());
-        assert_eq!(r.clone().into_new().unwrap().subtype.as_deref(), Some("transfer.software_copyright"));
+        assert_eq!(
+            r.clone().into_new().unwrap().subtype.as_deref(),
+            Some("transfer.software_copyright")
+        );
         r.subtype = Some("委托开发".into());
         assert_eq!(fields(&r.clone().into_new().unwrap_err()), ["subtype"]);
         r.subtype = Some("licensing".into());
@@ -846,10 +976,24 @@ mod tests {
     fn dates_are_strict() {
         assert!(parse_date(" 2024-02-29 ").is_ok());
         for bad in ["2023-02-29", "2024-13-01", "2024-00-10", "2024-04-31"] {
-            assert!(matches!(parse_date(bad), Err(DateError::Calendar(_))), "{bad}");
+            assert!(
+                matches!(parse_date(bad), Err(DateError::Calendar(_))),
+                "{bad}"
+            );
         }
-        for bad in ["2024-3-1", "20240301", "2024/03/01", "45352", "2024-03-01T00:00", "２０２４-03-01", ""] {
-            assert!(matches!(parse_date(bad), Err(DateError::Format(_))), "{bad}");
+        for bad in [
+            "2024-3-1",
+            "20240301",
+            "2024/03/01",
+            "45352",
+            "2024-03-01T00:00",
+            "２０２４-03-01",
+            "",
+        ] {
+            assert!(
+                matches!(parse_date(bad), Err(DateError::Format(_))),
+                "{bad}"
+            );
         }
         assert!(matches!(parse_date("0024-03-01"), Err(DateError::Year(_))));
         let mut r = row();
@@ -874,9 +1018,18 @@ mod tests {
         });
         let c: ContractInput = serde_json::from_value(v.clone()).unwrap();
         let c = c.into_new().unwrap();
-        assert_eq!((c.contract_amount, c.tech_transaction_amount), (Fen(100_050), Fen(80_000)));
-        assert_eq!((c.seller.nature.as_str(), c.buyer.nature.as_str()), ("150", "022"));
-        assert_eq!((c.site_id, c.achievement_id, c.plan_category.as_deref()), (Some(3), None, Some("unplanned")));
+        assert_eq!(
+            (c.contract_amount, c.tech_transaction_amount),
+            (Fen(100_050), Fen(80_000))
+        );
+        assert_eq!(
+            (c.seller.nature.as_str(), c.buyer.nature.as_str()),
+            ("150", "022")
+        );
+        assert_eq!(
+            (c.site_id, c.achievement_id, c.plan_category.as_deref()),
+            (Some(3), None, Some("unplanned"))
+        );
         assert_eq!(c.payment_schedule.len(), 2);
         assert_eq!(c.payment_schedule[1].note, "验收后");
         v["payment_schedule"][1]["due_on"] = "2024-12-32".into();
@@ -884,6 +1037,13 @@ mod tests {
         v["site_id"] = "-3".into();
         let c: ContractInput = serde_json::from_value(v).unwrap();
         let errs = c.into_new().unwrap_err();
-        assert_eq!(fields(&errs), ["payment_schedule[0].amount", "payment_schedule[1].due_on", "site_id"]);
+        assert_eq!(
+            fields(&errs),
+            [
+                "payment_schedule[0].amount",
+                "payment_schedule[1].due_on",
+                "site_id"
+            ]
+        );
     }
 }

@@ -64,13 +64,20 @@ impl WorkCalendar {
         // Weekdays among from+1 ..= to: five in every full week, then the remainder one by one.
         let w0 = i64::from(from.weekday().number_days_from_monday());
         let mut count = n / 7 * 5 + (1..=n % 7).filter(|k| (w0 + k) % 7 < 5).count() as i64;
-        let range = (std::ops::Bound::Excluded(from), std::ops::Bound::Included(to));
+        let range = (
+            std::ops::Bound::Excluded(from),
+            std::ops::Bound::Included(to),
+        );
         count -= self
             .holidays
             .range(range)
             .filter(|d| !is_weekend(**d) && !self.adjusted_workdays.contains(d))
             .count() as i64;
-        count += self.adjusted_workdays.range(range).filter(|d| is_weekend(**d)).count() as i64;
+        count += self
+            .adjusted_workdays
+            .range(range)
+            .filter(|d| is_weekend(**d))
+            .count() as i64;
         count
     }
 
@@ -118,7 +125,11 @@ mod tests {
 
     /// Counting day by day, for comparison with the arithmetic.
     fn slow_between(cal: &WorkCalendar, from: Date, to: Date) -> i64 {
-        let (a, b, sign) = if to < from { (to, from, -1) } else { (from, to, 1) };
+        let (a, b, sign) = if to < from {
+            (to, from, -1)
+        } else {
+            (from, to, 1)
+        };
         let mut d = a;
         let mut n = 0;
         while d < b {
@@ -142,7 +153,10 @@ mod tests {
         assert_eq!(deadline(fri, 15, &[]), date!(2024 - 03 - 22));
         assert_eq!(deadline(fri, 0, &[]), fri);
         // A Saturday start: the first working day is Monday.
-        assert_eq!(deadline(date!(2024 - 03 - 02), 1, &[]), date!(2024 - 03 - 04));
+        assert_eq!(
+            deadline(date!(2024 - 03 - 02), 1, &[]),
+            date!(2024 - 03 - 04)
+        );
     }
 
     #[test]
@@ -150,33 +164,62 @@ mod tests {
         // An illustrative configuration (not an official table): a Monday–Wednesday holiday
         // and the Sunday before it worked.
         let cal = WorkCalendar::new(
-            [date!(2024 - 04 - 08), date!(2024 - 04 - 09), date!(2024 - 04 - 10)],
+            [
+                date!(2024 - 04 - 08),
+                date!(2024 - 04 - 09),
+                date!(2024 - 04 - 10),
+            ],
             [date!(2024 - 04 - 07)],
         );
         assert!(cal.is_working_day(date!(2024 - 04 - 07)));
         assert!(!cal.is_working_day(date!(2024 - 04 - 08)));
         // Fri 04-05 + 1 working day = Sun 04-07 (adjusted); + 2 = Thu 04-11.
-        assert_eq!(cal.deadline(date!(2024 - 04 - 05), 1), date!(2024 - 04 - 07));
-        assert_eq!(cal.deadline(date!(2024 - 04 - 05), 2), date!(2024 - 04 - 11));
-        assert_eq!(cal.working_days_between(date!(2024 - 04 - 05), date!(2024 - 04 - 12)), 3);
+        assert_eq!(
+            cal.deadline(date!(2024 - 04 - 05), 1),
+            date!(2024 - 04 - 07)
+        );
+        assert_eq!(
+            cal.deadline(date!(2024 - 04 - 05), 2),
+            date!(2024 - 04 - 11)
+        );
+        assert_eq!(
+            cal.working_days_between(date!(2024 - 04 - 05), date!(2024 - 04 - 12)),
+            3
+        );
     }
 
     #[test]
     fn arithmetic_matches_day_by_day_counting() {
         let cal = WorkCalendar::new(
-            [date!(2024 - 01 - 01), date!(2024 - 02 - 12), date!(2024 - 02 - 17), date!(2024 - 05 - 01)],
-            [date!(2024 - 02 - 04), date!(2024 - 02 - 18), date!(2024 - 02 - 17)],
+            [
+                date!(2024 - 01 - 01),
+                date!(2024 - 02 - 12),
+                date!(2024 - 02 - 17),
+                date!(2024 - 05 - 01),
+            ],
+            [
+                date!(2024 - 02 - 04),
+                date!(2024 - 02 - 18),
+                date!(2024 - 02 - 17),
+            ],
         );
         let base = date!(2023 - 12 - 20);
         for a in 0..60 {
             for b in (0..200).step_by(7) {
                 let from = base + time::Duration::days(a);
                 let to = base + time::Duration::days(b);
-                assert_eq!(cal.working_days_between(from, to), slow_between(&cal, from, to), "{from} {to}");
+                assert_eq!(
+                    cal.working_days_between(from, to),
+                    slow_between(&cal, from, to),
+                    "{from} {to}"
+                );
             }
             let from = base + time::Duration::days(a);
             for n in [0, 1, 15, 30] {
-                assert_eq!(cal.working_days_between(from, cal.deadline(from, n)), i64::from(n));
+                assert_eq!(
+                    cal.working_days_between(from, cal.deadline(from, n)),
+                    i64::from(n)
+                );
             }
         }
     }
@@ -186,7 +229,10 @@ mod tests {
         let cal = WorkCalendar::default();
         let start = date!(2024 - 03 - 01); // deadline for 15 days: Fri 03-22
         let s = cal.status(start, 15, date!(2024 - 03 - 20));
-        assert_eq!((s.deadline, s.working_days_left, s.overdue), (date!(2024 - 03 - 22), 2, false));
+        assert_eq!(
+            (s.deadline, s.working_days_left, s.overdue),
+            (date!(2024 - 03 - 22), 2, false)
+        );
         let s = cal.status(start, 15, date!(2024 - 03 - 22));
         assert_eq!((s.working_days_left, s.overdue), (0, false));
         let s = cal.status(start, 15, date!(2024 - 03 - 23)); // Saturday after

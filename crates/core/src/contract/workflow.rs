@@ -308,7 +308,10 @@ pub enum TransitionError {
     Forbidden(String),
     /// The action does not exist in this status.
     #[error("状态为「{}」的合同不能「{}」 / a contract that is {from} cannot be given the action '{action}'", from.zh(), action.zh())]
-    Invalid { from: ContractStatus, action: ContractAction },
+    Invalid {
+        from: ContractStatus,
+        action: ContractAction,
+    },
     /// 技术交易额 at or above the threshold and no expert review yet.
     #[error("技术交易额 {tx_amount} 元达到 {threshold} 元，须先经专家评审 / a technology transaction amount of {tx_amount} yuan (threshold {threshold}) requires expert review before registration")]
     ExpertReviewRequired { tx_amount: Fen, threshold: Fen },
@@ -416,7 +419,10 @@ pub fn transition(
 /// The actions the caller may take now (for the buttons of a page).
 pub fn allowed_actions(from: ContractStatus, ctx: &TransitionCtx<'_>) -> Vec<ContractAction> {
     // A reject is offered whenever it exists: the ground is chosen when it is taken.
-    let ctx = TransitionCtx { refusal_ground: Some("other"), ..*ctx };
+    let ctx = TransitionCtx {
+        refusal_ground: Some("other"),
+        ..*ctx
+    };
     ContractAction::ALL
         .into_iter()
         .filter(|a| transition(from, *a, &ctx).is_ok())
@@ -437,7 +443,10 @@ pub fn parse_refusal_ground(ground: Option<&str>) -> Result<&'static Code, Field
         let all: Vec<_> = refdata::refusal_grounds().iter().map(|c| c.code).collect();
         FieldError::new(
             "refusal_ground",
-            format!("未知的不予登记理由 / unknown refusal ground '{g}' (one of: {})", all.join(", ")),
+            format!(
+                "未知的不予登记理由 / unknown refusal ground '{g}' (one of: {})",
+                all.join(", ")
+            ),
         )
     })
 }
@@ -456,7 +465,7 @@ pub fn is_site_registrar(actor: &Actor, site_org_id: Option<i64>) -> bool {
 }
 
 /// The settings of registration: the expert-review threshold, the review periods and the
-/// certificate number layout. Defaults follow DOMAIN.md §2 (draft rules of 2024 [S]).
+/// certificate number layout. Defaults follow DOMAIN.md §2 (draft rules of 2024 \[S\]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistrationRules {
     /// 技术交易额 at or above which expert review is required: 500万 yuan.
@@ -611,15 +620,24 @@ mod tests {
                 Side::Site => (&registrar, &applicant),
             };
             assert_eq!(transition(from, action, ok), Ok(to));
-            assert!(matches!(transition(from, action, refused), Err(TransitionError::Forbidden(_))));
-            assert!(matches!(transition(from, action, &outsider), Err(TransitionError::Forbidden(_))));
+            assert!(matches!(
+                transition(from, action, refused),
+                Err(TransitionError::Forbidden(_))
+            ));
+            assert!(matches!(
+                transition(from, action, &outsider),
+                Err(TransitionError::Forbidden(_))
+            ));
         }
         assert_eq!(allowed_actions(S::Accepted, &applicant), []);
         assert_eq!(
             allowed_actions(S::Accepted, &registrar),
             [A::RequestCorrection, A::ReferExpert, A::Register, A::Reject]
         );
-        assert_eq!(allowed_actions(S::NeedsCorrection, &applicant), [A::Resubmit]);
+        assert_eq!(
+            allowed_actions(S::NeedsCorrection, &applicant),
+            [A::Resubmit]
+        );
     }
 
     fn actor(roles: &[Role], org_id: Option<i64>) -> Actor {
@@ -646,8 +664,19 @@ mod tests {
         assert!(!is_site_registrar(&staff_a_without_role, site_a));
         assert!(!is_site_registrar(&actor(&[Role::Registrar], None), None));
         let rules = RegistrationRules::default();
-        let c = rules.ctx(false, is_site_registrar(&registrar_b, site_a), false, Fen(100));
-        for from in [S::Submitted, S::Accepted, S::Resubmitted, S::ExpertReview, S::Registered] {
+        let c = rules.ctx(
+            false,
+            is_site_registrar(&registrar_b, site_a),
+            false,
+            Fen(100),
+        );
+        for from in [
+            S::Submitted,
+            S::Accepted,
+            S::Resubmitted,
+            S::ExpertReview,
+            S::Registered,
+        ] {
             for action in A::ALL.into_iter().filter(|a| a.side() == Side::Site) {
                 let err = transition(from, action, &c).unwrap_err();
                 assert_eq!(err.code(), "forbidden", "{from} {action}");
@@ -667,7 +696,13 @@ mod tests {
             let c = rules.ctx(false, true, false, tx);
             for from in [S::Accepted, S::Resubmitted] {
                 let err = transition(from, A::Register, &c).unwrap_err();
-                assert_eq!(err, TransitionError::ExpertReviewRequired { tx_amount: tx, threshold: THRESHOLD });
+                assert_eq!(
+                    err,
+                    TransitionError::ExpertReviewRequired {
+                        tx_amount: tx,
+                        threshold: THRESHOLD
+                    }
+                );
                 assert_eq!(err.code(), "expert_review_required");
                 // The way through: refer, then register.
                 let s = transition(from, A::ReferExpert, &c).unwrap();
@@ -675,11 +710,17 @@ mod tests {
             }
             // Back from expert review through a correction: already reviewed.
             let reviewed = rules.ctx(false, true, true, tx);
-            assert_eq!(transition(S::Resubmitted, A::Register, &reviewed), Ok(S::Registered));
+            assert_eq!(
+                transition(S::Resubmitted, A::Register, &reviewed),
+                Ok(S::Registered)
+            );
             assert!(!allowed_actions(S::Accepted, &c).contains(&A::Register));
         }
         let below = rules.ctx(false, true, false, Fen(THRESHOLD.0 - 1));
-        assert_eq!(transition(S::Accepted, A::Register, &below), Ok(S::Registered));
+        assert_eq!(
+            transition(S::Accepted, A::Register, &below),
+            Ok(S::Registered)
+        );
         assert_eq!(rules.review_working_days(Fen(THRESHOLD.0 - 1), false), 15);
         assert_eq!(rules.review_working_days(Fen(THRESHOLD.0 - 1), true), 30);
         assert_eq!(rules.review_working_days(THRESHOLD, false), 30);
@@ -710,22 +751,35 @@ mod tests {
             assert_eq!(S::parse(s.as_str()), Some(s));
             assert_eq!(S::parse(s.zh()), Some(s));
             assert_eq!(s.en().parse::<S>(), Ok(s));
-            assert_eq!(serde_json::to_value(s).unwrap(), serde_json::json!(s.as_str()));
+            assert_eq!(
+                serde_json::to_value(s).unwrap(),
+                serde_json::json!(s.as_str())
+            );
         }
         for a in A::ALL {
             assert_eq!(A::parse(a.as_str()), Some(a));
             assert_eq!(A::parse(a.zh()), Some(a));
             assert_eq!(a.en().parse::<A>(), Ok(a));
-            assert_eq!(serde_json::from_value::<A>(serde_json::json!(a.as_str())).unwrap(), a);
+            assert_eq!(
+                serde_json::from_value::<A>(serde_json::json!(a.as_str())).unwrap(),
+                a
+            );
         }
         assert!("publish".parse::<A>().is_err());
-        let msg = TransitionError::Invalid { from: S::Draft, action: A::Register }.to_string();
+        let msg = TransitionError::Invalid {
+            from: S::Draft,
+            action: A::Register,
+        }
+        .to_string();
         assert!(msg.contains("草稿") && msg.contains("register"), "{msg}");
     }
 
     #[test]
     fn statistics_count_registered_and_changed() {
-        let counted: Vec<_> = S::ALL.into_iter().filter(|s| s.counts_in_statistics()).collect();
+        let counted: Vec<_> = S::ALL
+            .into_iter()
+            .filter(|s| s.counts_in_statistics())
+            .collect();
         assert_eq!(counted, [S::Registered, S::Changed]);
         let clock: Vec<_> = S::ALL.into_iter().filter(|s| s.clock_running()).collect();
         assert_eq!(clock, [S::Accepted, S::Resubmitted, S::ExpertReview]);
