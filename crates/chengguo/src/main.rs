@@ -73,6 +73,8 @@ enum Command {
         #[command(subcommand)]
         cmd: AuditCmd,
     },
+    /// Print the OpenAPI document of the JSON API.
+    Openapi,
     /// Write a consistent online copy of the database to a new SQLite file.
     Backup {
         #[command(flatten)]
@@ -260,6 +262,13 @@ async fn run(cli: Cli) -> Result<i32> {
                     Ok(2)
                 }
             }
+        }
+        Command::Openapi => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(chengguo_web::api::openapi())?
+            );
+            Ok(0)
         }
         Command::Backup { db, to } => {
             let store = open(&settings, &db).await?;

@@ -3,8 +3,8 @@
 //! One analyzer (`zh_en`) handles both scripts: jieba segments the text (Chinese runs become
 //! words, Latin runs stay whole), punctuation and whitespace are dropped, Latin tokens are folded
 //! to half-width lower case and then stemmed by tantivy's English stemmer (Chinese tokens pass the
-//! stemmer unchanged). A second analyzer (`cjk_bigram`) emits overlapping Chinese character
-//! bigrams; it feeds a field that is only used to re-rank the top candidates of the word query.
+//! stemmer unchanged). A second analyzer (`cjk_ngram`) emits Chinese characters and overlapping
+//! character bigrams; it feeds a field that is only used to re-rank the top candidates of the word query.
 
 use std::sync::LazyLock;
 
@@ -15,8 +15,8 @@ use tantivy::tokenizer::{
 
 /// Name under which the mixed Chinese/English analyzer is registered.
 pub const WORD_ANALYZER: &str = "zh_en";
-/// Name under which the Chinese character bigram analyzer is registered.
-pub const BIGRAM_ANALYZER: &str = "cjk_bigram";
+/// Name under which the Chinese character n-gram analyzer is registered.
+pub const NGRAM_ANALYZER: &str = "cjk_ngram";
 
 static JIEBA: LazyLock<Jieba> = LazyLock::new(Jieba::new);
 
@@ -166,18 +166,24 @@ impl Tokenizer for MixedTokenizer {
     }
 }
 
-/// Emits overlapping bigrams of every run of Chinese characters (a lone character is emitted as
-/// itself). Latin text is ignored: the word field covers it.
+/// Emits the characters (if `unigrams`) and overlapping bigrams of every run of Chinese
+/// characters (a lone character is always emitted). Latin text is ignored: the word field covers
+/// it.
 #[derive(Clone, Default)]
-pub struct CjkBigramTokenizer;
+pub struct CjkNgramTokenizer {
+    /// Also emit single characters.
+    pub unigrams: bool,
+}
 
-impl CjkBigramTokenizer {
-    fn tokens(text: &str) -> Vec<Token> {
+impl CjkNgramTokenizer {
+    fn tokens(text: &str, unigrams: bool) -> Vec<Token> {
         let mut out = Vec::new();
         let mut run: Vec<(usize, char)> = Vec::new();
         let flush = |run: &mut Vec<(usize, char)>, out: &mut Vec<Token>| {
-            if run.len() == 1 {
-                let (b, c) = run[0];
+            for &(b, c) in run.iter() {
+                if !(unigrams || run.len() == 1) {
+                    break;
+                }
                 out.push(Token {
                     offset_from: b,
                     offset_to: b + c.len_utf8(),
@@ -216,11 +222,11 @@ impl CjkBigramTokenizer {
     }
 }
 
-impl Tokenizer for CjkBigramTokenizer {
+impl Tokenizer for CjkNgramTokenizer {
     type TokenStream<'a> = VecTokenStream;
     fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
         VecTokenStream {
-            tokens: Self::tokens(text),
+            tokens: Self::tokens(text, self.unigrams),
             next: 0,
         }
     }
@@ -233,15 +239,15 @@ pub fn word_analyzer(search_mode: bool) -> TextAnalyzer {
         .build()
 }
 
-/// The Chinese character bigram analyzer.
-pub fn bigram_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(CjkBigramTokenizer).build()
+/// The Chinese character n-gram analyzer.
+pub fn ngram_analyzer(unigrams: bool) -> TextAnalyzer {
+    TextAnalyzer::builder(CjkNgramTokenizer { unigrams }).build()
 }
 
 /// Registers both analyzers in a tokenizer manager.
-pub fn register(manager: &TokenizerManager, search_mode: bool) {
+pub fn register(manager: &TokenizerManager, search_mode: bool, unigrams: bool) {
     manager.register(WORD_ANALYZER, word_analyzer(search_mode));
-    manager.register(BIGRAM_ANALYZER, bigram_analyzer());
+    manager.register(NGRAM_ANALYZER, ngram_analyzer(unigrams));
 }
 
 /// An analyzed token: normalized term plus the byte range of its surface form.
@@ -301,10 +307,15 @@ mod tests {
 
     #[test]
     fn bigrams() {
-        let t: Vec<String> = analyze(&mut bigram_analyzer(), "机器人abc学")
+        let t: Vec<String> = analyze(&mut ngram_analyzer(false), "机器人abc学")
             .into_iter()
             .map(|t| t.term)
             .collect();
         assert_eq!(t, vec!["机器", "器人", "学"]);
+        let t: Vec<String> = analyze(&mut ngram_analyzer(true), "机器人")
+            .into_iter()
+            .map(|t| t.term)
+            .collect();
+        assert_eq!(t, vec!["机", "器", "人", "机器", "器人"]);
     }
 }

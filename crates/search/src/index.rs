@@ -21,10 +21,10 @@ pub struct Ranking {
     pub title_boost: f32,
     /// Weight of keyword matches relative to body matches.
     pub keywords_boost: f32,
-    /// Number of top word-query candidates re-ranked with the bigram field and feedback.
+    /// Number of top word-query candidates re-ranked with the n-gram field and feedback.
     pub rerank_k: usize,
-    /// Weight of the character-bigram BM25 score in re-ranking (0 disables it).
-    pub bigram_weight: f32,
+    /// Weight of the character n-gram BM25 score in re-ranking (0 disables it).
+    pub ngram_weight: f32,
     /// Weight of pseudo-relevance feedback from the best hit (0 disables it).
     pub feedback_weight: f32,
     /// Number of key terms taken from the best hit for feedback.
@@ -43,7 +43,7 @@ impl Default for Ranking {
             title_boost: 2.0,
             keywords_boost: 1.5,
             rerank_k: 100,
-            bigram_weight: 0.5,
+            ngram_weight: 1.0,
             feedback_weight: 0.0,
             feedback_terms: 20,
             min_match: 0.0,
@@ -62,6 +62,8 @@ pub struct IndexSettings {
     pub writer_heap_bytes: usize,
     /// Index text in jieba search mode (long words also as their dictionary sub-words).
     pub index_search_mode: bool,
+    /// Index single Chinese characters in the n-gram field (besides bigrams).
+    pub char_unigrams: bool,
     /// Ranking parameters.
     pub ranking: Ranking,
 }
@@ -76,6 +78,7 @@ impl Default for IndexSettings {
             writer_threads: threads,
             writer_heap_bytes: 64_000_000 * threads,
             index_search_mode: true,
+            char_unigrams: true,
             ranking: Ranking::default(),
         }
     }
@@ -98,6 +101,8 @@ struct Payload {
     schema_version: u32,
     seq: u64,
     index_search_mode: bool,
+    #[serde(default)]
+    char_unigrams: bool,
 }
 
 /// A full-text index of achievements and demands.
@@ -162,7 +167,11 @@ fn wipe_index_dir(dir: &Path) -> Result<()> {
 
 impl SearchIndex {
     fn from_index(index: Index, settings: IndexSettings, dir: Option<PathBuf>) -> Result<Self> {
-        analysis::register(index.tokenizers(), settings.index_search_mode);
+        analysis::register(
+            index.tokenizers(),
+            settings.index_search_mode,
+            settings.char_unigrams,
+        );
         let (_, fields) = schema::build();
         let reader = index
             .reader_builder()
@@ -218,6 +227,7 @@ impl SearchIndex {
                 schema_version: SCHEMA_VERSION,
                 seq: 0,
                 index_search_mode: settings.index_search_mode,
+                char_unigrams: settings.char_unigrams,
             },
         };
         if payload.schema_version != SCHEMA_VERSION {
@@ -226,7 +236,9 @@ impl SearchIndex {
                 payload.schema_version
             )));
         }
-        if payload.index_search_mode != settings.index_search_mode {
+        if payload.index_search_mode != settings.index_search_mode
+            || payload.char_unigrams != settings.char_unigrams
+        {
             return Err(SearchError::Unusable("indexed with other analysis".into()));
         }
         let (schema, _) = schema::build();
@@ -350,11 +362,11 @@ impl SearchIndex {
         for k in &d.keywords {
             doc.add_text(f.keywords, k);
         }
-        doc.add_text(f.bigram, &d.title);
+        doc.add_text(f.ngram, &d.title);
         for k in &d.keywords {
-            doc.add_text(f.bigram, k);
+            doc.add_text(f.ngram, k);
         }
-        doc.add_text(f.bigram, &d.body);
+        doc.add_text(f.ngram, &d.body);
         for c in &d.chain {
             doc.add_text(f.chain, c);
         }
@@ -452,6 +464,7 @@ impl SearchIndex {
             schema_version: SCHEMA_VERSION,
             seq,
             index_search_mode: self.settings.index_search_mode,
+            char_unigrams: self.settings.char_unigrams,
         };
         let payload =
             serde_json::to_string(&payload).map_err(|e| SearchError::Invalid(e.to_string()))?;

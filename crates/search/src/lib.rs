@@ -263,3 +263,8 @@ pub struct MoreLikeHit {
     /// form from the source text.
     pub shared_terms: Vec<String>,
 }
+
+#[doc(hidden)]
+pub fn word_analyzer_for_debug() -> tantivy::tokenizer::TextAnalyzer {
+    analysis::word_analyzer(false)
+}

@@ -8,14 +8,13 @@ use tantivy::query::{
     TermQuery, Weight,
 };
 use tantivy::schema::{Field, IndexRecordOption, Value};
-use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, DocSet, Order, Searcher, TantivyDocument, Term, TERMINATED};
 
 use crate::analysis::{self, is_cjk};
 use crate::error::Result;
 use crate::facets::FacetCounts;
 use crate::index::SearchIndex;
-use crate::snippet::{escape_html, highlight_all};
+use crate::snippet::{best_fragment, escape_html, highlight_all};
 use crate::{DocKind, Facet, Hit, MoreLike, MoreLikeHit, Query, SearchResult, Sort};
 
 /// A query term with its weight in the query and its first surface form.
@@ -50,9 +49,9 @@ pub(crate) fn word_terms(text: &str, search_mode: bool) -> Vec<QTerm> {
     count_terms(tokens, text)
 }
 
-/// Character-bigram terms of a query text.
-pub(crate) fn bigram_terms(text: &str) -> Vec<QTerm> {
-    let tokens = analysis::analyze(&mut analysis::bigram_analyzer(), text);
+/// Character n-gram terms of a query text.
+pub(crate) fn ngram_terms(text: &str, unigrams: bool) -> Vec<QTerm> {
+    let tokens = analysis::analyze(&mut analysis::ngram_analyzer(unigrams), text);
     count_terms(tokens, text)
 }
 
@@ -170,14 +169,14 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         let ranking = &self.settings.ranking;
         let terms = word_terms(&q.text, ranking.query_search_mode);
-        let bigrams = bigram_terms(&q.text);
+        let ngrams = ngram_terms(&q.text, self.settings.char_unigrams);
         let filters = self.filter_clauses(&q.visible_to, q.kind, &q.filters);
         let facet_collector = FacetCounts {
             facets: Facet::ALL.to_vec(),
         };
         let page_end = q.offset + q.limit;
 
-        let (mut ranked, total, facet_fruit, text_query) = if terms.is_empty() && bigrams.is_empty()
+        let (mut ranked, total, facet_fruit, text_query) = if terms.is_empty() && ngrams.is_empty()
         {
             // Browsing: everything that passes the filters, newest first.
             let query = BooleanQuery::new(filters);
@@ -229,15 +228,15 @@ impl SearchIndex {
             } else {
                 run(text_q.as_ref())?
             };
-            if total == 0 && !bigrams.is_empty() {
+            if total == 0 && !ngrams.is_empty() {
                 // Nothing shares a word with the query (e.g. a segmentation mismatch of an
-                // unknown word): fall back to character bigrams.
-                let clauses: Vec<(Occur, Box<dyn TQuery>)> = bigrams
+                // unknown word): fall back to character ngrams.
+                let clauses: Vec<(Occur, Box<dyn TQuery>)> = ngrams
                     .iter()
                     .map(|t| {
                         (
                             Occur::Should,
-                            term_query(self.fields.bigram, &t.term, t.weight),
+                            term_query(self.fields.ngram, &t.term, t.weight),
                         )
                     })
                     .collect();
@@ -245,7 +244,7 @@ impl SearchIndex {
                 (top, facets, total) = run(text_q.as_ref())?;
             }
             if q.sort == Sort::Relevance && !top.is_empty() {
-                self.rerank(&searcher, &mut top, &bigrams)?;
+                self.rerank(&searcher, &mut top, &ngrams)?;
             }
             (top, total as usize, facets, Some(text_q))
         };
@@ -262,24 +261,24 @@ impl SearchIndex {
         Ok(result)
     }
 
-    /// Adds character-bigram BM25 (and optional feedback from the best hit) to the candidates'
+    /// Adds character n-gram BM25 (and optional feedback from the best hit) to the candidates'
     /// scores and re-sorts them.
     fn rerank(
         &self,
         searcher: &Searcher,
         cands: &mut [(f32, DocAddress)],
-        bigrams: &[QTerm],
+        ngrams: &[QTerm],
     ) -> Result<()> {
         let ranking = &self.settings.ranking;
         let addrs: Vec<DocAddress> = cands.iter().map(|c| c.1).collect();
-        if ranking.bigram_weight > 0.0 && !bigrams.is_empty() {
-            let terms: Vec<(Field, String, f32)> = bigrams
+        if ranking.ngram_weight > 0.0 && !ngrams.is_empty() {
+            let terms: Vec<(Field, String, f32)> = ngrams
                 .iter()
-                .map(|t| (self.fields.bigram, t.term.clone(), t.weight))
+                .map(|t| (self.fields.ngram, t.term.clone(), t.weight))
                 .collect();
             let extra = score_docs(searcher, &terms, &addrs)?;
             for (c, e) in cands.iter_mut().zip(extra) {
-                c.0 += ranking.bigram_weight * e;
+                c.0 += ranking.ngram_weight * e;
             }
         }
         sort_desc(cands);
@@ -349,9 +348,6 @@ impl SearchIndex {
             term_map.insert(t.term.clone(), 1.0 / (1.0 + df));
         }
         let analyzer = analysis::word_analyzer(self.settings.index_search_mode);
-        let mut body_snippets =
-            SnippetGenerator::new(term_map.clone(), analyzer.clone(), f.body, 240);
-        body_snippets.set_max_num_chars(240);
         let mut hits = Vec::with_capacity(page.len());
         for &(score, addr) in page {
             let doc: TantivyDocument = searcher.doc(addr)?;
@@ -369,10 +365,8 @@ impl SearchIndex {
             let body = get_str(f.body);
             let mut snippets = Vec::new();
             if !term_map.is_empty() {
-                let mut snip = body_snippets.snippet(&body);
-                if !snip.is_empty() {
-                    snip.set_snippet_prefix_postfix("<mark>", "</mark>");
-                    snippets.push(snip.to_html());
+                if let Some(html) = best_fragment(&mut analyzer.clone(), &body, &term_map, 100) {
+                    snippets.push(html);
                 }
                 let keywords: Vec<String> = doc
                     .get_all(f.keywords)

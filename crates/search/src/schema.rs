@@ -4,7 +4,7 @@ use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED, STRING,
 };
 
-use crate::analysis::{BIGRAM_ANALYZER, WORD_ANALYZER};
+use crate::analysis::{NGRAM_ANALYZER, WORD_ANALYZER};
 use crate::Facet;
 
 /// Bumped whenever the schema or the analysis changes: an index of another version is rebuilt.
@@ -21,8 +21,8 @@ pub struct Fields {
     pub title: Field,
     pub body: Field,
     pub keywords: Field,
-    /// Chinese character bigrams of title, keywords and body (re-ranking only).
-    pub bigram: Field,
+    /// Chinese characters and character bigrams of title, keywords and body (re-ranking only).
+    pub ngram: Field,
     pub chain: Field,
     pub tech_field: Field,
     pub stage: Field,
@@ -90,9 +90,9 @@ pub fn build() -> (Schema, Fields) {
         "keywords",
         text(WORD_ANALYZER, IndexRecordOption::WithFreqs, true),
     );
-    let bigram = b.add_text_field(
-        "bigram",
-        text(BIGRAM_ANALYZER, IndexRecordOption::WithFreqs, false),
+    let ngram = b.add_text_field(
+        "ngram",
+        text(NGRAM_ANALYZER, IndexRecordOption::WithFreqs, false),
     );
     let chain = b.add_text_field("chain", STRING | FAST);
     let tech_field = b.add_text_field("tech_field", STRING | FAST);
@@ -112,7 +112,7 @@ pub fn build() -> (Schema, Fields) {
             title,
             body,
             keywords,
-            bigram,
+            ngram,
             chain,
             tech_field,
             stage,

@@ -13,6 +13,16 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// Another handle on the same database (the original keeps ownership of cleanup).
+    pub fn clone_for_test(&self) -> TestDb {
+        TestDb {
+            store: self.store.clone(),
+            url: self.url.clone(),
+            _dir: None,
+            pg: None,
+        }
+    }
+
     pub fn backend_name(&self) -> &'static str {
         self.store.backend().name()
     }

@@ -82,9 +82,17 @@ impl From<&refdata::Code> for CodeOut {
 pub async fn codes(Path(list): Path<String>) -> ApiResult<Json<Vec<CodeOut>>> {
     let l = CodeList::ALL
         .into_iter()
-        .find(|l| l.slug() == list)
+        .find(|l| l.slug() == list || plural(l.slug()) == list)
         .ok_or_else(|| ApiError::not_found(format!("code list '{list}'")))?;
     Ok(Json(l.codes().iter().map(CodeOut::from).collect()))
+}
+
+/// `tech_field` → `tech_fields`, `contract_category` → `contract_categories`.
+fn plural(slug: &str) -> String {
+    match slug.strip_suffix('y') {
+        Some(stem) => format!("{stem}ies"),
+        None => format!("{slug}s"),
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

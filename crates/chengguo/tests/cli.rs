@@ -1,0 +1,248 @@
+//! The binary as an operator uses it, on both databases.
+
+use chengguo_store::storage_test;
+use chengguo_store::testing::TestDb;
+use chengguo_store::Table;
+use std::process::Command;
+
+fn chengguo(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_chengguo"))
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("run chengguo");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn code(n: usize) -> String {
+    chengguo_store::demo::demo_credit_code(chengguo_core::OrgKind::Enterprise, "210106", 7000 + n)
+        .to_string()
+}
+
+fn gb18030_file(dir: &std::path::Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, encoding_rs::GB18030.encode(text).0).unwrap();
+    p.display().to_string()
+}
+
+async fn import_organizations_gb18030_all_or_nothing(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let good = gb18030_file(
+        dir.path(),
+        "orgs.csv",
+        &format!(
+            "name,credit_code,division_code,nature,kind\n沈阳甲科技有限公司,{},210106,150,enterprise\n沈阳乙研究院,{},210112,021,institute\n",
+            code(1),
+            code(2)
+        ),
+    );
+    let (rc, out, err) = chengguo(&["import", "organizations", &good, "--database-url", &db.url]);
+    assert_eq!(rc, 0, "{out}{err}");
+    assert!(out.contains("GB18030"), "{out}");
+    assert!(out.contains("2 created"), "{out}");
+    assert_eq!(db.store.count(Table::Organizations).await.unwrap(), 2);
+    assert_eq!(
+        db.store
+            .org_by_credit_code(&code(1))
+            .await
+            .unwrap()
+            .unwrap()
+            .name,
+        "沈阳甲科技有限公司"
+    );
+
+    // One bad row: nothing imported, non-zero exit, the row and column named.
+    let bad = gb18030_file(
+        dir.path(),
+        "bad.csv",
+        &format!(
+            "name,credit_code,division_code,nature,kind\n丙公司,{},210106,150,enterprise\n丁公司,{}X,210106,150,enterprise\n",
+            code(3),
+            &code(4)[..17]
+        ),
+    );
+    let (rc, _out, err) = chengguo(&["import", "organizations", &bad, "--database-url", &db.url]);
+    assert_ne!(rc, 0);
+    assert!(err.contains("row 3, credit_code:"), "{err}");
+    assert!(err.contains("nothing was imported"), "{err}");
+    assert_eq!(db.store.count(Table::Organizations).await.unwrap(), 2);
+
+    // --dry-run writes nothing even when valid.
+    let ok3 = gb18030_file(
+        dir.path(),
+        "ok3.csv",
+        &format!(
+            "name,credit_code,division_code,nature,kind\n丙公司,{},210106,150,enterprise\n",
+            code(3)
+        ),
+    );
+    let (rc, out, _) = chengguo(&[
+        "import",
+        "organizations",
+        &ok3,
+        "--dry-run",
+        "--database-url",
+        &db.url,
+    ]);
+    assert_eq!(rc, 0);
+    assert!(out.contains("dry run"));
+    assert_eq!(db.store.count(Table::Organizations).await.unwrap(), 2);
+}
+storage_test!(import_organizations_gb18030_all_or_nothing);
+
+async fn audit_verify_detects_a_hand_edit(db: &TestDb) {
+    let (rc, out, err) = chengguo(&["audit", "verify", "--database-url", &db.url]);
+    assert_eq!(rc, 0, "{out}{err}");
+    assert!(out.contains("0 entries verified"));
+    chengguo_store::demo::load(&db.store).await.unwrap();
+    let (rc, out, _) = chengguo(&["audit", "verify", "--database-url", &db.url]);
+    assert_eq!(rc, 0);
+    assert!(out.contains("intact"));
+    db.store
+        .execute_raw("UPDATE audit_log SET change = '{\"name\":\"forged\"}' WHERE seq = 4")
+        .await
+        .unwrap();
+    let (rc, _, err) = chengguo(&["audit", "verify", "--database-url", &db.url]);
+    assert_ne!(rc, 0);
+    assert!(err.contains("audit entry 4"), "{err}");
+}
+storage_test!(audit_verify_detects_a_hand_edit);
+
+async fn admin_users_tokens_backup_and_migrate(db: &TestDb) {
+    chengguo_store::demo::load(&db.store).await.unwrap();
+    let neu = db
+        .store
+        .list_orgs(&chengguo_store::OrgQuery {
+            q: Some("东北大学".into()),
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let neu_code = neu.items[0].credit_code.clone();
+    let (rc, out, err) = chengguo(&[
+        "admin",
+        "create-user",
+        "--database-url",
+        &db.url,
+        "--username",
+        "tto",
+        "--password",
+        "s3cret-pass",
+        "--role",
+        "unit",
+        "--org",
+        &neu_code,
+    ]);
+    assert_eq!(rc, 0, "{out}{err}");
+    let u = db.store.user_by_username("tto").await.unwrap().unwrap();
+    assert_eq!(u.org_id, Some(neu.items[0].id));
+
+    let (rc, _, err) = chengguo(&[
+        "admin",
+        "create-user",
+        "--database-url",
+        &db.url,
+        "--username",
+        "x",
+        "--password",
+        "short",
+        "--role",
+        "unit",
+    ]);
+    assert_ne!(rc, 0);
+    assert!(err.contains("at least 8"), "{err}");
+    let (rc, _, err) = chengguo(&[
+        "admin",
+        "create-user",
+        "--database-url",
+        &db.url,
+        "--username",
+        "y",
+        "--password",
+        "long enough",
+        "--role",
+        "king",
+    ]);
+    assert_ne!(rc, 0);
+    assert!(err.contains("unknown role"), "{err}");
+
+    let (rc, out, _) = chengguo(&[
+        "admin",
+        "create-token",
+        "--database-url",
+        &db.url,
+        "--username",
+        "tto",
+    ]);
+    assert_eq!(rc, 0);
+    let token = out.lines().last().unwrap().trim();
+    assert_eq!(
+        db.store.token_user(token).await.unwrap().unwrap().username,
+        "tto"
+    );
+
+    let (rc, out, _) = chengguo(&["migrate", "--database-url", &db.url]);
+    assert_eq!(rc, 0);
+    assert!(out.contains("up to date"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let backup = dir.path().join("b.db");
+    let (rc, out, err) = chengguo(&[
+        "backup",
+        "--database-url",
+        &db.url,
+        "--to",
+        backup.to_str().unwrap(),
+    ]);
+    assert_eq!(rc, 0, "{out}{err}");
+    let (rc, out, _) = chengguo(&[
+        "audit",
+        "verify",
+        "--database-url",
+        &format!("sqlite://{}", backup.display()),
+    ]);
+    assert_eq!(rc, 0, "the backup's chain verifies: {out}");
+
+    let xlsx = dir.path().join("orgs.xlsx");
+    let (rc, out, _) = chengguo(&[
+        "export",
+        "organizations",
+        "--to",
+        xlsx.to_str().unwrap(),
+        "--database-url",
+        &db.url,
+    ]);
+    assert_eq!(rc, 0);
+    assert!(out.contains("exported"));
+    // An exported file imports back unchanged.
+    let (rc, out, err) = chengguo(&[
+        "import",
+        "organizations",
+        xlsx.to_str().unwrap(),
+        "--database-url",
+        &db.url,
+    ]);
+    assert_eq!(rc, 0, "{out}{err}");
+    assert!(out.contains("0 created, 0 updated"), "{out}");
+}
+storage_test!(admin_users_tokens_backup_and_migrate);
+
+#[test]
+fn openapi_document_prints() {
+    let (rc, out, _) = chengguo(&["openapi"]);
+    assert_eq!(rc, 0);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(doc["paths"]["/api/v1/organizations"].is_object());
+}
+
+#[test]
+fn bad_database_url_is_a_clear_error() {
+    let (rc, _, err) = chengguo(&["migrate", "--database-url", "mysql://x"]);
+    assert_ne!(rc, 0);
+    assert!(err.contains("unsupported database URL"), "{err}");
+}
