@@ -148,7 +148,14 @@ const ORGS: &[(&str, OrgKind, &str, &str)] = &[
 ];
 
 /// (username, display name, roles, organization name, district code)
-const ACCOUNTS: &[(&str, &str, &[Role], &str, Option<&str>)] = &[
+type DemoAccount = (
+    &'static str,
+    &'static str,
+    &'static [Role],
+    &'static str,
+    Option<&'static str>,
+);
+const ACCOUNTS: &[DemoAccount] = &[
     (
         "bureau",
         "市科技局 成果转化处",

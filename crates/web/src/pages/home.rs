@@ -99,7 +99,7 @@ async fn home(State(state): State<AppState>, ctx: Ctx) -> Response {
         .filter(|(_, n)| *n > 0)
         .collect();
     let mut per_district = per_district;
-    per_district.sort_by(|a, b| b.1.cmp(&a.1));
+    per_district.sort_by_key(|d| std::cmp::Reverse(d.1));
     let empty = ctx.pick("暂无数据", "No data yet");
     let page = HomePage {
         kind_chart: crate::charts::hbar(ctx.t("home.orgs_by_kind"), &kinds, 560.0, empty),
