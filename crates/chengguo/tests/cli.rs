@@ -246,3 +246,16 @@ fn bad_database_url_is_a_clear_error() {
     assert_ne!(rc, 0);
     assert!(err.contains("unsupported database URL"), "{err}");
 }
+
+async fn documented_example_file_imports(db: &TestDb) {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/examples/organizations.csv");
+    let (rc, out, err) = chengguo(&["import", "organizations", example, "--database-url", &db.url]);
+    assert_eq!(rc, 0, "{out}{err}");
+    assert!(out.contains("GB18030") && out.contains("4 created"), "{out}");
+    let page = db.store.list_orgs(&chengguo_store::OrgQuery { q: Some("示例".into()), limit: 10, ..Default::default() }).await.unwrap();
+    assert_eq!(page.total, 4);
+    // Chinese names of nature and kind were turned into codes.
+    let robot = page.items.iter().find(|o| o.name.contains("机器人")).unwrap();
+    assert_eq!((robot.nature.as_str(), robot.kind.as_str()), ("150", "enterprise"));
+}
+storage_test!(documented_example_file_imports);
