@@ -8,6 +8,7 @@ pub mod codes;
 pub mod contract;
 pub mod money;
 pub mod org;
+pub mod plan;
 pub mod refdata;
 pub mod role;
 
