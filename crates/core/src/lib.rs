@@ -3,9 +3,12 @@
 //! No I/O lives here.
 
 pub mod access;
+pub mod achievement;
 pub mod audit;
 pub mod codes;
 pub mod contract;
+pub mod demand;
+pub mod incentive;
 pub mod money;
 pub mod org;
 pub mod plan;
