@@ -98,9 +98,9 @@ pub use stats::{
 };
 pub use workdays::{deadline, working_days_between, DeadlineStatus, WorkCalendar};
 pub use workflow::{
-    allowed_actions, is_applicant_member, is_site_registrar, next_status, parse_refusal_ground,
-    transition, ContractAction, ContractStatus, RegistrationRules, Side, TransitionCtx,
-    TransitionError,
+    allowed_actions, can_create, can_edit, can_read, is_applicant_member, is_site_registrar,
+    next_status, parse_refusal_ground, transition, ContractAction, ContractStatus,
+    RegistrationRules, Side, TransitionCtx, TransitionError,
 };
 
 /// Serializes a date as `YYYY-MM-DD`.

@@ -9,6 +9,11 @@
 mod audit;
 mod backup;
 pub use backup::BackupSummary;
+mod contracts;
+pub use contracts::{
+    today_cn, Contract, ContractError, ContractEvent, ContractImportOutcome, ContractQuery,
+    ContractSettings, Measure, PartyRow, RecordsQuery, StatsOutcome,
+};
 pub mod demo;
 mod orgs;
 mod sql;
@@ -311,10 +316,13 @@ pub enum Table {
     AuditLog,
     Settings,
     Uploads,
+    Contracts,
+    CertificateCounters,
+    ContractEvents,
 }
 
 impl Table {
-    pub const ALL: [Table; 9] = [
+    pub const ALL: [Table; 12] = [
         Table::Organizations,
         Table::Users,
         Table::UserRoles,
@@ -324,6 +332,9 @@ impl Table {
         Table::AuditLog,
         Table::Settings,
         Table::Uploads,
+        Table::Contracts,
+        Table::CertificateCounters,
+        Table::ContractEvents,
     ];
 
     pub fn name(self) -> &'static str {
@@ -337,6 +348,9 @@ impl Table {
             Table::AuditLog => "audit_log",
             Table::Settings => "settings",
             Table::Uploads => "uploads",
+            Table::Contracts => "contracts",
+            Table::CertificateCounters => "certificate_counters",
+            Table::ContractEvents => "contract_events",
         }
     }
 }

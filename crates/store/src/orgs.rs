@@ -319,7 +319,7 @@ impl From<sqlx::Error> for UpdateError {
     }
 }
 
-async fn insert_org(
+pub(crate) async fn insert_org(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     new: &NewOrganization,
 ) -> Result<Organization> {

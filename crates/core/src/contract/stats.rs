@@ -98,8 +98,9 @@ pub struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, f: &ContractFact<'_>) {
-        self.count += 1;
+    /// Adds `n` contracts whose amounts sum to the fact's amounts.
+    fn add_n(&mut self, f: &ContractFact<'_>, n: u64) {
+        self.count += n;
         // Saturating: i64 fen holds 9.2×10^16 yuan, far beyond any real sum; never wrap.
         self.contract_amount = Fen(self.contract_amount.0.saturating_add(f.contract_amount.0));
         self.tech_transaction_amount =
@@ -129,12 +130,12 @@ pub struct Split {
 }
 
 impl Split {
-    fn add(&mut self, f: &ContractFact<'_>, other_in_region: bool) {
-        self.total.add(f);
+    fn add(&mut self, f: &ContractFact<'_>, other_in_region: bool, n: u64) {
+        self.total.add_n(f, n);
         if other_in_region {
-            self.local.add(f);
+            self.local.add_n(f, n);
         } else {
-            self.non_local.add(f);
+            self.non_local.add_n(f, n);
         }
     }
 
@@ -255,33 +256,43 @@ impl StatsAccumulator {
     }
 
     pub fn add(&mut self, f: &ContractFact<'_>) {
+        self.add_group(f, 1);
+    }
+
+    /// Adds `n` contracts that share every field the statistics read but the amounts, which the
+    /// fact carries summed (a row of a `GROUP BY` over stored contracts).
+    pub fn add_group(&mut self, f: &ContractFact<'_>, n: u64) {
         let region = self.region.as_str();
         let buyer_domestic = f.buyer_country.trim() == CHINA;
         let seller_in = within(f.seller_division, region);
         let buyer_in = buyer_domestic && within(f.buyer_division, region);
         if seller_in {
-            self.output.add(f, buyer_in);
+            self.output.add(f, buyer_in, n);
             let key = category_key(f.category);
             match self.by_category.get_mut(key) {
-                Some(t) => t.add(f),
-                None => self.by_category.entry(key.to_string()).or_default().add(f),
+                Some(t) => t.add_n(f, n),
+                None => self
+                    .by_category
+                    .entry(key.to_string())
+                    .or_default()
+                    .add_n(f, n),
             }
             if self.formula.seller_counts(f.seller_nature) {
-                self.rate_denominator.add(f);
+                self.rate_denominator.add_n(f, n);
                 if buyer_in {
-                    self.rate_numerator.add(f);
+                    self.rate_numerator.add_n(f, n);
                 }
             }
         }
         if buyer_in {
-            self.absorption.add(f, seller_in);
+            self.absorption.add(f, seller_in, n);
         }
         for (i, d) in self.districts.iter().enumerate() {
             if within(f.seller_division, d) {
-                self.district_output[i].add(f);
+                self.district_output[i].add_n(f, n);
             }
             if buyer_domestic && within(f.buyer_division, d) {
-                self.district_absorption[i].add(f);
+                self.district_absorption[i].add_n(f, n);
             }
         }
     }

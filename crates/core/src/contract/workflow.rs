@@ -464,6 +464,43 @@ pub fn is_site_registrar(actor: &Actor, site_org_id: Option<i64>) -> bool {
     actor.has(Role::Registrar) && site_org_id.is_some() && actor.org_id == site_org_id
 }
 
+/// Who may enter a contract as a draft: a member of the applicant organization, a registrar of
+/// the site it is addressed to (entering an application made on paper), or the bureau.
+pub fn can_create(actor: &Actor, applicant_org_id: Option<i64>, site_org_id: Option<i64>) -> bool {
+    actor.is_bureau()
+        || is_applicant_member(actor, applicant_org_id)
+        || is_site_registrar(actor, site_org_id)
+}
+
+/// Who may read a contract and its history: the bureau, district officers, members of either
+/// party, and the registrars of its site.
+pub fn can_read(
+    actor: &Actor,
+    seller_org_id: Option<i64>,
+    buyer_org_id: Option<i64>,
+    site_org_id: Option<i64>,
+) -> bool {
+    actor.is_bureau()
+        || actor.has(Role::District)
+        || (actor.org_id.is_some()
+            && (actor.org_id == seller_org_id || actor.org_id == buyer_org_id))
+        || is_site_registrar(actor, site_org_id)
+}
+
+/// Who may change a contract's fields: the applicant while it is a draft or awaits correction
+/// (or the site's registrar who entered it); nobody once it is in review or decided.
+pub fn can_edit(
+    actor: &Actor,
+    status: ContractStatus,
+    applicant_org_id: Option<i64>,
+    site_org_id: Option<i64>,
+) -> bool {
+    matches!(
+        status,
+        ContractStatus::Draft | ContractStatus::NeedsCorrection
+    ) && (is_applicant_member(actor, applicant_org_id) || is_site_registrar(actor, site_org_id))
+}
+
 /// The settings of registration: the expert-review threshold, the review periods and the
 /// certificate number layout. Defaults follow DOMAIN.md §2 (draft rules of 2024 \[S\]).
 #[derive(Debug, Clone, PartialEq, Eq)]
