@@ -248,14 +248,113 @@ fn bad_database_url_is_a_clear_error() {
 }
 
 async fn documented_example_file_imports(db: &TestDb) {
-    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/examples/organizations.csv");
-    let (rc, out, err) = chengguo(&["import", "organizations", example, "--database-url", &db.url]);
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/examples/organizations.csv"
+    );
+    let (rc, out, err) = chengguo(&[
+        "import",
+        "organizations",
+        example,
+        "--database-url",
+        &db.url,
+    ]);
     assert_eq!(rc, 0, "{out}{err}");
-    assert!(out.contains("GB18030") && out.contains("4 created"), "{out}");
-    let page = db.store.list_orgs(&chengguo_store::OrgQuery { q: Some("示例".into()), limit: 10, ..Default::default() }).await.unwrap();
+    assert!(
+        out.contains("GB18030") && out.contains("4 created"),
+        "{out}"
+    );
+    let page = db
+        .store
+        .list_orgs(&chengguo_store::OrgQuery {
+            q: Some("示例".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(page.total, 4);
     // Chinese names of nature and kind were turned into codes.
-    let robot = page.items.iter().find(|o| o.name.contains("机器人")).unwrap();
-    assert_eq!((robot.nature.as_str(), robot.kind.as_str()), ("150", "enterprise"));
+    let robot = page
+        .items
+        .iter()
+        .find(|o| o.name.contains("机器人"))
+        .unwrap();
+    assert_eq!(
+        (robot.nature.as_str(), robot.kind.as_str()),
+        ("150", "enterprise")
+    );
 }
 storage_test!(documented_example_file_imports);
+
+/// `serve --demo` on a free port prints its URL and the logins, answers /healthz, and stops
+/// cleanly on SIGTERM.
+#[cfg(unix)]
+#[test]
+fn serve_demo_answers_and_stops_on_sigterm() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chengguo"))
+        .args([
+            "serve",
+            "--demo",
+            "--addr",
+            "127.0.0.1:0",
+            "--database-url",
+            &url,
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut printed = String::new();
+    let mut addr = None;
+    for _ in 0..20 {
+        let mut line = String::new();
+        if out.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        printed.push_str(&line);
+        if let Some(rest) = line.split("http://").nth(1) {
+            addr = Some(rest.split('/').next().unwrap().to_string());
+        }
+        if line.contains("public") {
+            break;
+        }
+    }
+    let addr = addr.unwrap_or_else(|| panic!("no URL printed: {printed}"));
+    assert!(
+        printed.contains("bureau") && printed.contains("chengguo-demo"),
+        "{printed}"
+    );
+
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    s.write_all(
+        format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    s.write_all(format!("GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes())
+        .unwrap();
+    let mut resp = Vec::new();
+    s.read_to_end(&mut resp).unwrap();
+    let resp = String::from_utf8_lossy(&resp);
+    assert!(resp.contains("<html lang=\"zh-CN\">") && resp.contains("让科技成果在沈阳落地转化"));
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let code = child.wait().unwrap();
+    assert!(code.success(), "exit status after SIGTERM: {code:?}");
+    let mut rest = String::new();
+    out.read_to_string(&mut rest).unwrap();
+    assert!(rest.contains("Chengguo stopped"), "{rest}");
+}
