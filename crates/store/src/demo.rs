@@ -273,5 +273,6 @@ pub async fn load(store: &Store) -> Result<DemoSummary> {
             .accounts
             .push((username.to_string(), roles.to_vec()));
     }
+    crate::plan::load_demo(store).await?;
     Ok(summary)
 }

@@ -16,6 +16,13 @@ pub use contracts::{
 };
 pub mod demo;
 mod orgs;
+mod indicators;
+pub use indicators::{region_prefix, Indicator, ScoreItem, Scorecard, YearFacts};
+mod plan;
+pub use plan::{
+    DistrictTarget, IndicatorEntry, PlanVersion, PlanWriteError, StoredPlan, TaskReport, TaskState,
+    DEFAULT_REPORT_CADENCE_DAYS, REPORT_CADENCE_SETTING,
+};
 mod sql;
 mod uploads;
 pub use uploads::Upload;
@@ -319,10 +326,18 @@ pub enum Table {
     Contracts,
     CertificateCounters,
     ContractEvents,
+    Plans,
+    PlanObjectives,
+    PlanTasks,
+    PlanTaskDepartments,
+    TaskStates,
+    TaskReports,
+    IndicatorValues,
+    DistrictTargets,
 }
 
 impl Table {
-    pub const ALL: [Table; 12] = [
+    pub const ALL: [Table; 20] = [
         Table::Organizations,
         Table::Users,
         Table::UserRoles,
@@ -335,6 +350,14 @@ impl Table {
         Table::Contracts,
         Table::CertificateCounters,
         Table::ContractEvents,
+        Table::Plans,
+        Table::PlanObjectives,
+        Table::PlanTasks,
+        Table::PlanTaskDepartments,
+        Table::TaskStates,
+        Table::TaskReports,
+        Table::IndicatorValues,
+        Table::DistrictTargets,
     ];
 
     pub fn name(self) -> &'static str {
@@ -351,6 +374,14 @@ impl Table {
             Table::Contracts => "contracts",
             Table::CertificateCounters => "certificate_counters",
             Table::ContractEvents => "contract_events",
+            Table::Plans => "plans",
+            Table::PlanObjectives => "plan_objectives",
+            Table::PlanTasks => "plan_tasks",
+            Table::PlanTaskDepartments => "plan_task_departments",
+            Table::TaskStates => "task_states",
+            Table::TaskReports => "task_reports",
+            Table::IndicatorValues => "indicator_values",
+            Table::DistrictTargets => "district_targets",
         }
     }
 }
