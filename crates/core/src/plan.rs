@@ -1529,3 +1529,336 @@ mod tests {
         );
     }
 }
+
+/// Who may enter a reported figure for a division: the bureau for the city or any district, a
+/// district officer only for their own district.
+pub fn can_report_indicator(
+    actor: &crate::Actor,
+    division: &str,
+) -> Result<(), crate::access::Denied> {
+    if actor.is_bureau() {
+        return Ok(());
+    }
+    if actor.has(crate::Role::District) && actor.district_code.as_deref() == Some(division) {
+        return Ok(());
+    }
+    Err(crate::access::Denied::Forbidden(format!(
+        "account '{}' may not report figures for {division}: the bureau reports for the city and any district, a district officer for their own district",
+        actor.username
+    )))
+}
+
+/// Who may set district targets: the bureau.
+pub fn can_set_district_targets(actor: &crate::Actor) -> Result<(), crate::access::Denied> {
+    if actor.is_bureau() {
+        Ok(())
+    } else {
+        Err(crate::access::Denied::Forbidden(
+            "only the bureau sets district targets".into(),
+        ))
+    }
+}
+
+/// The departments of a task the account may report progress for: those it acts for (by its
+/// organization's name or its district); the bureau may report for any of them.
+pub fn reporting_departments<'p>(
+    plan: &'p Plan,
+    task: &'p Task,
+    actor: &crate::Actor,
+    org_name: Option<&str>,
+) -> Result<Vec<&'p Department>, crate::access::Denied> {
+    let district = if actor.has(crate::Role::District) {
+        actor.district_code.as_deref()
+    } else {
+        None
+    };
+    let mine = plan.departments_of_actor(task, org_name, district);
+    if !mine.is_empty() {
+        return Ok(mine);
+    }
+    if actor.is_bureau() {
+        return Ok(task
+            .departments
+            .iter()
+            .filter_map(|k| plan.department(k))
+            .collect());
+    }
+    Err(crate::access::Denied::Forbidden(format!(
+        "account '{}' does not act for a responsible department of task {}",
+        actor.username, task.number
+    )))
+}
+
+/// The status of a task on the plan board.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    NotStarted,
+    InProgress,
+    Completed,
+    Delayed,
+}
+
+impl TaskStatus {
+    pub const ALL: [TaskStatus; 4] = [
+        TaskStatus::NotStarted,
+        TaskStatus::InProgress,
+        TaskStatus::Completed,
+        TaskStatus::Delayed,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::NotStarted => "not_started",
+            TaskStatus::InProgress => "in_progress",
+            TaskStatus::Completed => "completed",
+            TaskStatus::Delayed => "delayed",
+        }
+    }
+    pub fn zh(self) -> &'static str {
+        match self {
+            TaskStatus::NotStarted => "未启动",
+            TaskStatus::InProgress => "推进中",
+            TaskStatus::Completed => "已完成",
+            TaskStatus::Delayed => "滞后",
+        }
+    }
+    pub fn en(self) -> &'static str {
+        match self {
+            TaskStatus::NotStarted => "not started",
+            TaskStatus::InProgress => "in progress",
+            TaskStatus::Completed => "completed",
+            TaskStatus::Delayed => "delayed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<TaskStatus> {
+        TaskStatus::ALL.into_iter().find(|t| t.as_str() == s.trim())
+    }
+}
+
+/// A progress report as submitted (text, figures, attachments' names, date).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct TaskReportInput {
+    pub text: Option<String>,
+    pub figures: Option<String>,
+    /// Names of the attached documents, one per line or as a list.
+    #[serde(default)]
+    pub attachments: Vec<String>,
+    /// `YYYY-MM-DD`; today when absent.
+    pub date: Option<String>,
+    /// The department reported for (a key of the plan), when the account acts for several.
+    pub department: Option<String>,
+}
+
+/// A checked progress report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewTaskReport {
+    pub text: String,
+    pub figures: String,
+    pub attachments: Vec<String>,
+    pub date: String,
+    pub department: Option<String>,
+}
+
+impl TaskReportInput {
+    pub fn into_new(self, today: &str) -> Result<NewTaskReport, Vec<FieldError>> {
+        let mut errs = Vec::new();
+        let text = self.text.unwrap_or_default().trim().to_string();
+        if text.is_empty() {
+            errs.push(FieldError::new("text", "必填 / is required"));
+        } else if text.chars().count() > 10_000 {
+            errs.push(FieldError::new(
+                "text",
+                "最多 10000 字 / at most 10,000 characters",
+            ));
+        }
+        let figures = self.figures.unwrap_or_default().trim().to_string();
+        if figures.chars().count() > 2_000 {
+            errs.push(FieldError::new(
+                "figures",
+                "最多 2000 字 / at most 2,000 characters",
+            ));
+        }
+        let mut attachments = Vec::new();
+        for a in self.attachments.iter().flat_map(|a| a.lines()) {
+            let a = a.trim();
+            if a.is_empty() {
+                continue;
+            }
+            if a.chars().count() > 200 || a.contains(['/', '\\']) {
+                errs.push(FieldError::new(
+                    "attachments",
+                    format!(
+                        "附件名无效 / '{a}' is not a file name (at most 200 characters, no path)"
+                    ),
+                ));
+            } else {
+                attachments.push(a.to_string());
+            }
+        }
+        let date = match self
+            .date
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            None => today.to_string(),
+            Some(d) if !valid_date(d) => {
+                errs.push(FieldError::new(
+                    "date",
+                    format!("'{d}' 不是日期 / is not a YYYY-MM-DD date"),
+                ));
+                String::new()
+            }
+            Some(d) if d > today => {
+                errs.push(FieldError::new(
+                    "date",
+                    "不能晚于今天 / must not be in the future",
+                ));
+                String::new()
+            }
+            Some(d) => d.to_string(),
+        };
+        if errs.is_empty() {
+            Ok(NewTaskReport {
+                text,
+                figures,
+                attachments,
+                date,
+                department: self.department.filter(|d| !d.trim().is_empty()),
+            })
+        } else {
+            Err(errs)
+        }
+    }
+}
+
+/// A reported figure as entered.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct IndicatorValueInput {
+    pub year: Option<i64>,
+    /// `210100` (the city, default) or a district's division code.
+    pub division: Option<String>,
+    /// A number in the objective's unit (yuan, count, percent), as text or number.
+    pub value: Option<serde_json::Value>,
+    /// The document the figure comes from (统计公报, 年报 …).
+    pub source_document: Option<String>,
+    /// Its date, `YYYY-MM-DD`.
+    pub source_date: Option<String>,
+    pub note: Option<String>,
+}
+
+/// A checked reported figure.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NewIndicatorValue {
+    pub year: i32,
+    pub division: String,
+    pub value: f64,
+    pub source_document: String,
+    pub source_date: String,
+    pub note: String,
+}
+
+impl IndicatorValueInput {
+    /// Checks the figure against the plan's region (city or one of its districts).
+    pub fn into_new(self, region: &str, today: &str) -> Result<NewIndicatorValue, Vec<FieldError>> {
+        let mut errs = Vec::new();
+        let year = match self.year {
+            Some(y) if year_ok(y) => y as i32,
+            Some(y) => {
+                errs.push(FieldError::new(
+                    "year",
+                    format!("{y} 不是有效年份 / is not a plausible year"),
+                ));
+                0
+            }
+            None => {
+                errs.push(FieldError::new("year", "必填 / is required"));
+                0
+            }
+        };
+        let division = self
+            .division
+            .map(|d| d.trim().to_string())
+            .filter(|d| !d.is_empty())
+            .unwrap_or_else(|| region.to_string());
+        let region_prefix = region.trim_end_matches("00");
+        if division != region
+            && !(division.starts_with(region_prefix)
+                && crate::refdata::division(&division).is_some_and(|d| d.level == 3))
+        {
+            errs.push(FieldError::new(
+                "division",
+                format!(
+                    "'{division}' 不是本市或其区县 / is neither {region} nor one of its districts"
+                ),
+            ));
+        }
+        let value = match &self.value {
+            Some(serde_json::Value::Number(n)) => n.as_f64(),
+            Some(serde_json::Value::String(s)) => s.trim().replace(',', "").parse::<f64>().ok(),
+            _ => None,
+        };
+        let value = match value {
+            Some(v) if v.is_finite() && v >= 0.0 => v,
+            _ => {
+                errs.push(FieldError::new(
+                    "value",
+                    "请填写不小于 0 的数字 / a number ≥ 0 is required",
+                ));
+                0.0
+            }
+        };
+        let source_document = self.source_document.unwrap_or_default().trim().to_string();
+        if source_document.is_empty() {
+            errs.push(FieldError::new(
+                "source_document",
+                "请注明数据来源文件 / name the source document",
+            ));
+        } else if source_document.chars().count() > 500 {
+            errs.push(FieldError::new(
+                "source_document",
+                "最多 500 字 / at most 500 characters",
+            ));
+        }
+        let source_date = self.source_date.unwrap_or_default().trim().to_string();
+        if !valid_date(&source_date) {
+            errs.push(FieldError::new(
+                "source_date",
+                "请填写 YYYY-MM-DD 日期 / a YYYY-MM-DD date is required",
+            ));
+        } else if source_date.as_str() > today {
+            errs.push(FieldError::new(
+                "source_date",
+                "不能晚于今天 / must not be in the future",
+            ));
+        }
+        let note = self.note.unwrap_or_default().trim().to_string();
+        if errs.is_empty() {
+            Ok(NewIndicatorValue {
+                year,
+                division,
+                value,
+                source_document,
+                source_date,
+                note,
+            })
+        } else {
+            Err(errs)
+        }
+    }
+}
+
+/// True when a department's last progress report (or, without one, the start of reporting) is
+/// more than `cadence_days` before `today`. Dates are `YYYY-MM-DD`.
+pub fn report_overdue(last: Option<&str>, since: &str, today: &str, cadence_days: i64) -> bool {
+    let parse = |s: &str| -> Option<time::Date> {
+        let s = s.get(..10)?;
+        let m = time::Month::try_from(s.get(5..7)?.parse::<u8>().ok()?).ok()?;
+        time::Date::from_calendar_date(s.get(..4)?.parse().ok()?, m, s.get(8..10)?.parse().ok()?)
+            .ok()
+    };
+    let (Some(from), Some(today)) = (parse(last.unwrap_or(since)), parse(today)) else {
+        return false;
+    };
+    (today - from).whole_days() > cadence_days
+}
