@@ -190,6 +190,12 @@ role_set!(/// The municipal S&T bureau only.
     Bureau => [Bureau]);
 role_set!(/// The bureau and district officers.
     BureauOrDistrict => [Bureau, District]);
+role_set!(/// Accounts that may enter technology contracts (row rules in `chengguo_core::contract`).
+    ContractWriter => [Bureau, Unit, Enterprise, Broker, Registrar]);
+role_set!(/// Staff of a contract registration site.
+    RegistrarOnly => [Registrar]);
+role_set!(/// Who reads contract statistics and the contracts behind them.
+    StatsReader => [Bureau, District, Registrar]);
 role_set!(/// Accounts that belong to an organization and may edit its record.
     OrgMember => [Bureau, Unit, Enterprise, Broker, Registrar, District]);
 

@@ -3,6 +3,9 @@
 //! collecting *every* problem as `row N, column: message`, and only when there is none, write all
 //! rows in one transaction.
 
+pub mod contracts;
+pub mod records;
+
 use chengguo_core::org::OrgInput;
 use chengguo_core::{Actor, NewOrganization};
 use chengguo_io::{map_headers, read_table, CellError, Column, Format};

@@ -4,6 +4,7 @@
 //! through `routes!`, so it is in the OpenAPI document by construction.
 
 pub mod audit;
+pub mod contracts;
 pub mod me;
 pub mod orgs;
 pub mod reference;
@@ -34,6 +35,8 @@ use utoipa_axum::routes;
         (name = "accounts", description = "账号、令牌"),
         (name = "audit", description = "审计链"),
         (name = "reference", description = "代码表：行政区划、技术领域、单位性质 …"),
+        (name = "contracts", description = "技术合同与认定登记"),
+        (name = "statistics", description = "统计：技术合同成交额、吸纳、本地转化率"),
     )
 )]
 struct ApiDoc;
@@ -73,6 +76,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(reference::divisions))
         .routes(routes!(reference::codes))
         .routes(routes!(reference::chains))
+        .routes(routes!(contracts::list, contracts::create))
+        .routes(routes!(contracts::get_one, contracts::update))
+        .routes(routes!(contracts::action))
+        .routes(routes!(contracts::queue))
+        .routes(routes!(contracts::import))
+        .routes(routes!(contracts::stats))
+        .routes(routes!(contracts::records))
+        .routes(routes!(contracts::get_settings, contracts::update_settings))
 }
 
 /// The OpenAPI document (built once).
