@@ -97,6 +97,25 @@ enum ImportWhat {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Achievements (docs/formats.md, Achievements): ref, title, abstract, keywords,
+    /// owner_credit_code, …; the same ref of the same owner updates its record.
+    Achievements {
+        file: PathBuf,
+        #[command(flatten)]
+        db: Db,
+        /// Check every row and report problems; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Technical demands (docs/formats.md, Demands); the same ref of the same owner updates.
+    Demands {
+        file: PathBuf,
+        #[command(flatten)]
+        db: Db,
+        /// Check every row and report problems; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Organizations: name, credit_code, division_code, nature, kind[, description].
     Organizations {
         file: PathBuf,
@@ -206,6 +225,40 @@ async fn run(cli: Cli) -> Result<i32> {
         Command::Import {
             what: ImportWhat::Contracts { file, db, dry_run },
         } => import_contracts(&settings, &db, &file, dry_run).await,
+        Command::Import {
+            what: ImportWhat::Achievements { file, db, dry_run },
+        } => {
+            let store = open(&settings, &db).await?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let format = chengguo_web::imports::detect_format(file.to_str(), &bytes);
+            let report = chengguo_web::imports::records::import_achievements(
+                &store,
+                &operator(),
+                &bytes,
+                format,
+                dry_run,
+            )
+            .await?;
+            Ok(print_report(&file, &report))
+        }
+        Command::Import {
+            what: ImportWhat::Demands { file, db, dry_run },
+        } => {
+            let store = open(&settings, &db).await?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let format = chengguo_web::imports::detect_format(file.to_str(), &bytes);
+            let report = chengguo_web::imports::records::import_demands(
+                &store,
+                &operator(),
+                &bytes,
+                format,
+                dry_run,
+            )
+            .await?;
+            Ok(print_report(&file, &report))
+        }
         Command::Import {
             what: ImportWhat::Organizations { file, db, dry_run },
         } => {

@@ -4,6 +4,8 @@
 //! demo row is marked `is_demo`, so nobody mistakes them for registry data.
 
 use crate::{NewUser, Result, Store, Table};
+
+mod records;
 use chengguo_core::{Actor, CreditCode, DivisionCode, NewOrganization, OrgKind, Role};
 
 /// The password of every demo account.
@@ -219,6 +221,9 @@ pub struct DemoSummary {
     pub organizations: usize,
     pub accounts: Vec<(String, Vec<Role>)>,
     pub skipped: bool,
+    /// Generated achievements and demands.
+    pub achievements: usize,
+    pub demands: usize,
 }
 
 /// Loads the demo into an empty database; leaves a database that has organizations untouched.
@@ -274,5 +279,8 @@ pub async fn load(store: &Store) -> Result<DemoSummary> {
             .push((username.to_string(), roles.to_vec()));
     }
     crate::plan::load_demo(store).await?;
+    let (achievements, demands) = records::load(store, &actor).await?;
+    summary.achievements = achievements;
+    summary.demands = demands;
     Ok(summary)
 }

@@ -14,6 +14,13 @@ pub use contracts::{
     today_cn, Contract, ContractError, ContractEvent, ContractImportOutcome, ContractQuery,
     ContractSettings, Measure, PartyRow, RecordsQuery, StatsOutcome,
 };
+mod achievements;
+pub use achievements::{
+    months_before, AchievementImportRow, AchievementQuery, AchievementSort, AchievementView,
+    RecordError, RecordImportOutcome, UnitScore,
+};
+mod demands;
+pub use demands::{DemandImportRow, DemandQuery, DemandSort, DemandView};
 pub mod demo;
 mod orgs;
 mod indicators;
@@ -326,6 +333,8 @@ pub enum Table {
     Contracts,
     CertificateCounters,
     ContractEvents,
+    Achievements,
+    Demands,
     Plans,
     PlanObjectives,
     PlanTasks,
@@ -337,7 +346,7 @@ pub enum Table {
 }
 
 impl Table {
-    pub const ALL: [Table; 20] = [
+    pub const ALL: [Table; 22] = [
         Table::Organizations,
         Table::Users,
         Table::UserRoles,
@@ -350,6 +359,8 @@ impl Table {
         Table::Contracts,
         Table::CertificateCounters,
         Table::ContractEvents,
+        Table::Achievements,
+        Table::Demands,
         Table::Plans,
         Table::PlanObjectives,
         Table::PlanTasks,
@@ -374,6 +385,8 @@ impl Table {
             Table::Contracts => "contracts",
             Table::CertificateCounters => "certificate_counters",
             Table::ContractEvents => "contract_events",
+            Table::Achievements => "achievements",
+            Table::Demands => "demands",
             Table::Plans => "plans",
             Table::PlanObjectives => "plan_objectives",
             Table::PlanTasks => "plan_tasks",

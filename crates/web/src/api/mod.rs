@@ -3,8 +3,10 @@
 //! `sort=field` or `sort=-field`, errors as `{code, message, fields?}`. Every route is registered
 //! through `routes!`, so it is in the OpenAPI document by construction.
 
+pub mod achievements;
 pub mod audit;
 pub mod contracts;
+pub mod demands;
 pub mod me;
 pub mod orgs;
 pub mod reference;
@@ -34,6 +36,8 @@ use utoipa_axum::routes;
         (name = "organizations", description = "机构"),
         (name = "accounts", description = "账号、令牌"),
         (name = "audit", description = "审计链"),
+        (name = "achievements", description = "科技成果：登记、发布、备案评分、奖励、发布计数"),
+        (name = "demands", description = "技术需求"),
         (name = "reference", description = "代码表：行政区划、技术领域、单位性质 …"),
         (name = "contracts", description = "技术合同与认定登记"),
         (name = "statistics", description = "统计：技术合同成交额、吸纳、本地转化率"),
@@ -76,6 +80,17 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(reference::divisions))
         .routes(routes!(reference::codes))
         .routes(routes!(reference::chains))
+        .routes(routes!(achievements::list, achievements::create))
+        .routes(routes!(achievements::get_one, achievements::update))
+        .routes(routes!(achievements::action))
+        .routes(routes!(achievements::import))
+        .routes(routes!(achievements::scores))
+        .routes(routes!(achievements::rewards))
+        .routes(routes!(achievements::publications))
+        .routes(routes!(demands::list, demands::create))
+        .routes(routes!(demands::get_one, demands::update))
+        .routes(routes!(demands::action))
+        .routes(routes!(demands::import))
         .routes(routes!(contracts::list, contracts::create))
         .routes(routes!(contracts::get_one, contracts::update))
         .routes(routes!(contracts::action))
