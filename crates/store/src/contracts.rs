@@ -585,26 +585,21 @@ fn insert_sql(rows: usize) -> String {
     sql
 }
 
+/// A duplicate contract number of the same seller (SQLite names the columns, PostgreSQL the
+/// index) becomes a conflict on `contract_no`.
 fn conflict(e: sqlx::Error, c: &NewContract) -> StoreError {
-    StoreError::from_db(
+    match StoreError::from_db(
         e,
         &[
             ("seller_key", c.contract_no.as_str()),
-            ("contract_no", c.contract_no.as_str()),
+            ("contracts_seller_no", c.contract_no.as_str()),
         ],
-    )
-    .renamed("seller_key", "contract_no")
-}
-
-impl StoreError {
-    fn renamed(self, from: &str, to: &str) -> StoreError {
-        match self {
-            StoreError::Conflict { field, value } if field == from => StoreError::Conflict {
-                field: to.into(),
-                value,
-            },
-            other => other,
-        }
+    ) {
+        StoreError::Conflict { value, .. } => StoreError::Conflict {
+            field: "contract_no".into(),
+            value,
+        },
+        other => other,
     }
 }
 
