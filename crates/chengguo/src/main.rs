@@ -73,6 +73,11 @@ enum Command {
         #[command(subcommand)]
         cmd: AuditCmd,
     },
+    /// The plan as data (docs/plan-format.md).
+    Plan {
+        #[command(subcommand)]
+        cmd: PlanCmd,
+    },
     /// Print the OpenAPI document of the JSON API.
     Openapi,
     /// Write a consistent online copy of the database to a new SQLite file.
@@ -173,6 +178,21 @@ enum AdminCmd {
     ListUsers {
         #[command(flatten)]
         db: Db,
+    },
+}
+
+#[derive(Subcommand)]
+enum PlanCmd {
+    /// Check a plan file (TOML) and store it as the next version of its plan, which becomes the
+    /// current plan. Every problem is printed as FILE:LINE:COLUMN: PATH: MESSAGE; nothing is stored
+    /// then and the exit code is 1.
+    Load {
+        file: PathBuf,
+        #[command(flatten)]
+        db: Db,
+        /// Check only; store nothing.
+        #[arg(long)]
+        check: bool,
     },
 }
 
@@ -329,6 +349,9 @@ async fn run(cli: Cli) -> Result<i32> {
                 }
             }
         }
+        Command::Plan {
+            cmd: PlanCmd::Load { file, db, check },
+        } => plan_load(&settings, &file, &db, check).await,
         Command::Openapi => {
             println!(
                 "{}",
@@ -410,6 +433,42 @@ async fn import_contracts(
         );
     }
     Ok(code)
+}
+
+async fn plan_load(settings: &Settings, file: &std::path::Path, db: &Db, check: bool) -> Result<i32> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let plan = match chengguo_core::plan::parse_plan(&text) {
+        Ok(p) => p,
+        Err(errs) => {
+            for e in &errs {
+                eprintln!("{}:{e}", file.display());
+            }
+            eprintln!("{} problem(s); the plan was not loaded", errs.len());
+            return Ok(1);
+        }
+    };
+    println!(
+        "{}: plan '{}' ({}), {} objectives, {} tasks, {} policy figures, {} safeguards",
+        file.display(),
+        plan.key,
+        plan.title_zh,
+        plan.objectives.len(),
+        plan.tasks.len(),
+        plan.policies.len(),
+        plan.safeguards.len()
+    );
+    if check {
+        println!("check only: the plan is valid; nothing was stored");
+        return Ok(0);
+    }
+    let store = open(settings, db).await?;
+    let stored = store.load_plan(&operator(), &plan, &text).await?;
+    println!(
+        "loaded as version {} of '{}' (id {}); it is now the current plan",
+        stored.version, plan.key, stored.id
+    );
+    Ok(0)
 }
 
 fn print_report(file: &std::path::Path, r: &chengguo_web::imports::ImportReport) -> i32 {
@@ -575,6 +634,14 @@ async fn serve(settings: &Settings, db: &Db, addr: Option<String>, demo: bool) -
                 s.accounts.len()
             );
         }
+    }
+    // A platform without a plan shows no indicators: start with Shenyang's, which another city
+    // replaces with `chengguo plan load`.
+    if store
+        .ensure_plan(&Actor::system("serve"), chengguo_core::plan::SHENYANG_2022)
+        .await?
+    {
+        println!("plan: no plan was loaded; loaded the Shenyang plan (plans/shenyang-2022.toml)");
     }
     let config = chengguo_web::WebConfig {
         demo_hint: demo,

@@ -868,6 +868,10 @@ pub fn parse_plan(text: &str) -> Result<Plan, Vec<PlanError>> {
 
     // Objectives.
     let mut objectives: Vec<Objective> = Vec::new();
+    // Keys of every objective table, valid or not, so that one bad objective does not also make
+    // every task that names it an error.
+    let mut all_objective_keys: BTreeSet<String> = BTreeSet::new();
+    let mut objective_failed = false;
     let metric_choices: Vec<(&str, Metric)> =
         Metric::ALL.iter().map(|m| (m.as_str(), *m)).collect();
     for (path, t) in c.tables(root, "objectives", true) {
@@ -892,6 +896,10 @@ pub fn parse_plan(text: &str) -> Result<Plan, Vec<PlanError>> {
             ],
         );
         let key = c.string(t, &path, "key", true);
+        if let Some(k) = &key {
+            all_objective_keys.insert(k.clone());
+        }
+        let errors_before = c.errors.len();
         if let Some(k) = &key {
             if !is_slug(k) {
                 let span = t.get("key").and_then(|n| n.span());
@@ -1077,6 +1085,7 @@ pub fn parse_plan(text: &str) -> Result<Plan, Vec<PlanError>> {
         let deps = c.strings(t, &path, "departments");
         check_depts(&mut c, t, &path, &deps);
         let source = c.string(t, &path, "source", false).unwrap_or_default();
+        objective_failed |= c.errors.len() > errors_before;
         if let (
             Some(key),
             Some(name_zh),
@@ -1109,7 +1118,10 @@ pub fn parse_plan(text: &str) -> Result<Plan, Vec<PlanError>> {
         .filter(|o| o.per_district)
         .map(|o| o.district_weight)
         .sum();
-    if objectives.iter().any(|o| o.per_district) && (weight_sum - 100.0).abs() > 1e-6 {
+    if !objective_failed
+        && objectives.iter().any(|o| o.per_district)
+        && (weight_sum - 100.0).abs() > 1e-6
+    {
         c.err(
             "objectives",
             root.get("objectives").and_then(|n| n.span()),
@@ -1118,7 +1130,7 @@ pub fn parse_plan(text: &str) -> Result<Plan, Vec<PlanError>> {
             ),
         );
     }
-    let objective_keys: BTreeSet<String> = objectives.iter().map(|o| o.key.clone()).collect();
+    let objective_keys = all_objective_keys;
 
     // Tasks.
     let mut tasks: Vec<Task> = Vec::new();

@@ -213,7 +213,7 @@ impl Store {
         let (value, records_url) = match (o.measurement, o.metric) {
             (Measurement::Computed, Some(m)) => {
                 let contracts_url = |measure: &str| {
-                    format!("/contracts/statistics/records?region={prefix}&from={from}&to={to}&measure={measure}")
+                    format!("/api/v1/stats/contracts/records?region={prefix}&from={from}&to={to}&measure={measure}")
                 };
                 match m {
                     Metric::ContractTurnover

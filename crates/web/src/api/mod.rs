@@ -9,6 +9,7 @@ pub mod contracts;
 pub mod demands;
 pub mod me;
 pub mod orgs;
+pub mod plan;
 pub mod reference;
 pub mod users;
 
@@ -39,6 +40,7 @@ use utoipa_axum::routes;
         (name = "achievements", description = "科技成果：登记、发布、备案评分、奖励、发布计数"),
         (name = "demands", description = "技术需求"),
         (name = "reference", description = "代码表：行政区划、技术领域、单位性质 …"),
+        (name = "plan", description = "行动方案：目标与指标、任务进展、区县考核"),
         (name = "contracts", description = "技术合同与认定登记"),
         (name = "statistics", description = "统计：技术合同成交额、吸纳、本地转化率"),
     )
@@ -91,6 +93,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(demands::get_one, demands::update))
         .routes(routes!(demands::action))
         .routes(routes!(demands::import))
+        .routes(routes!(plan::get_plan, plan::load_plan))
+        .routes(routes!(plan::indicators))
+        .routes(routes!(plan::history))
+        .routes(routes!(plan::add_value))
+        .routes(routes!(plan::set_district_target))
+        .routes(routes!(plan::scorecards))
+        .routes(routes!(plan::scorecard))
+        .routes(routes!(plan::add_report, plan::list_reports))
+        .routes(routes!(plan::set_task_status))
         .routes(routes!(contracts::list, contracts::create))
         .routes(routes!(contracts::get_one, contracts::update))
         .routes(routes!(contracts::action))

@@ -20,6 +20,8 @@ struct HomePage<'a> {
     kind_chart: String,
     district_chart: String,
     workspace: Vec<(&'static str, String)>,
+    /// The plan's progress, for bureau and district accounts.
+    plan_panel: String,
 }
 
 /// Links of the workspace by role (later issues add their own).
@@ -43,6 +45,10 @@ fn workspace(ctx: &Ctx) -> Vec<(&'static str, String)> {
         ));
         w.push((ctx.pick("账号管理", "Accounts"), "/users".into()));
         w.push((ctx.pick("审计日志", "Audit log"), "/audit".into()));
+    }
+    if u.roles.contains(&Role::Bureau) || u.roles.contains(&Role::District) {
+        w.push((ctx.pick("成果转化看板", "Dashboard"), "/dashboard".into()));
+        w.push((ctx.pick("区县考核", "District scorecards"), "/scorecards".into()));
     }
     if u.roles.contains(&Role::District) {
         if let Some(d) = &u.district_code {
@@ -110,6 +116,7 @@ async fn home(State(state): State<AppState>, ctx: Ctx) -> Response {
             empty,
         ),
         workspace: workspace(&ctx),
+        plan_panel: super::plan::home_panel(&state, &ctx).await,
         ctx: &ctx,
         org_total,
         user_total,

@@ -6,6 +6,7 @@ pub mod docs;
 pub mod home;
 pub mod login;
 pub mod orgs;
+pub mod plan;
 pub mod users;
 
 use crate::auth::{CsrfToken, Viewer};
@@ -271,6 +272,7 @@ pub fn router() -> Router<AppState> {
         .merge(home::router())
         .merge(login::router())
         .merge(orgs::router())
+        .merge(plan::router())
         .merge(audit::router())
         .merge(users::router())
 }
