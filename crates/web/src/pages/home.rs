@@ -58,6 +58,42 @@ fn workspace(ctx: &Ctx) -> Vec<(&'static str, String)> {
             ));
         }
     }
+    if u.roles.contains(&Role::Unit) {
+        w.push((
+            ctx.pick("我的成果", "My achievements"),
+            "/achievements/mine".into(),
+        ));
+        w.push((
+            ctx.pick("登记成果", "File an achievement"),
+            "/achievements/new".into(),
+        ));
+        w.push((
+            ctx.pick("批量导入成果", "Import achievements"),
+            "/achievements/import".into(),
+        ));
+    }
+    if u.roles.contains(&Role::Enterprise) {
+        w.push((ctx.pick("我的需求", "My demands"), "/demands/mine".into()));
+        w.push((ctx.pick("发布需求", "Post a demand"), "/demands/new".into()));
+    }
+    if u.roles.contains(&Role::Bureau) {
+        w.push((
+            ctx.pick("成果审核", "Achievement review"),
+            "/achievements/review".into(),
+        ));
+        w.push((
+            ctx.pick("批量导入成果", "Import achievements"),
+            "/achievements/import".into(),
+        ));
+    }
+    w.push((
+        ctx.pick("成果备案评分", "Record-keeping scores"),
+        "/achievements/scores".into(),
+    ));
+    w.push((
+        ctx.pick("成果发布计数", "Publication counter"),
+        "/achievements/publications".into(),
+    ));
     w.push((
         ctx.pick("API 文档", "API documentation"),
         "/api/docs".into(),

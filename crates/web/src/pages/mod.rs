@@ -1,7 +1,9 @@
 //! Server-rendered pages (askama templates compiled into the binary). Every page gets a [`Ctx`]:
 //! the language, the signed-in account, the CSRF token for its forms and the current URL.
 
+pub mod achievements;
 pub mod audit;
+pub mod demands;
 pub mod docs;
 pub mod home;
 pub mod login;
@@ -272,6 +274,8 @@ pub fn router() -> Router<AppState> {
         .merge(home::router())
         .merge(login::router())
         .merge(orgs::router())
+        .merge(achievements::router())
+        .merge(demands::router())
         .merge(plan::router())
         .merge(audit::router())
         .merge(users::router())
