@@ -451,7 +451,14 @@ async fn demo_loads_once(db: &TestDb) {
     assert!(second.skipped);
     let bureau = s.user_by_username("bureau").await.unwrap().unwrap();
     assert_eq!(bureau.roles, vec![Role::Bureau]);
-    assert_eq!(s.applied_migrations().await.unwrap().len(), 2);
+    let versions: Vec<i64> = s
+        .applied_migrations()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(v, _)| v)
+        .collect();
+    assert!(versions.starts_with(&[1, 2]), "{versions:?}");
     assert_eq!(db.backend_name(), s.backend().name());
 }
 storage_test!(demo_loads_once);

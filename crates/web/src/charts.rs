@@ -26,7 +26,7 @@ pub fn hbar(series_name: &str, items: &[(String, i64)], width: f32, empty_text: 
     chart.series_label_position = Some(charts_rs::Position::Right);
     chart.margin.left = 10.0;
     chart.margin.right = 40.0;
-    match chart.svg() {
+    match chart.svg().map(|svg| with_page_fonts(&svg)) {
         Ok(svg) => format!(
             "<div class=\"chart\" role=\"img\" aria-label=\"{}\">{svg}</div>",
             crate::pages::escape(series_name)
@@ -126,7 +126,7 @@ pub fn line(
     chart.height = 260.0;
     chart.series_colors = vec!["#b0282d".into(), "#1565c0".into(), "#2e7d32".into()];
     chart.legend_show = Some(series.len() > 1);
-    match chart.svg() {
+    match chart.svg().map(|svg| with_page_fonts(&svg)) {
         Ok(svg) => format!(
             "<div class=\"chart\" role=\"img\" aria-label=\"{}\">{svg}</div>",
             crate::pages::escape(title)
@@ -164,7 +164,7 @@ pub fn bars(
     chart.series_colors = vec!["#b0282d".into(), "#1f6feb".into(), "#9a6700".into()];
     chart.margin.left = 10.0;
     chart.margin.right = 10.0;
-    match chart.svg() {
+    match chart.svg().map(|svg| with_page_fonts(&svg)) {
         Ok(svg) => format!(
             "<div class=\"chart\" role=\"img\" aria-label=\"{}\">{svg}</div>",
             crate::pages::escape(title)
@@ -174,4 +174,13 @@ pub fn bars(
             String::new()
         }
     }
+}
+
+/// charts-rs names its measuring font (Roboto) in the SVG; browsers without it would fall back to a
+/// serif face. Draw with the page's own font stack instead.
+pub fn with_page_fonts(svg: &str) -> String {
+    svg.replace(
+        "font-family=\"Roboto\"",
+        "font-family=\"Roboto, 'Noto Sans CJK SC', 'Noto Sans SC', 'PingFang SC', 'Microsoft YaHei', sans-serif\"",
+    )
 }
