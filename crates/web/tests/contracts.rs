@@ -1010,3 +1010,148 @@ async fn import_names_each_bad_cell_and_writes_nothing(db: &TestDb) {
     assert_eq!(r.json()["encoding"], "GB18030");
 }
 storage_test!(import_names_each_bad_cell_and_writes_nothing);
+
+async fn contract_pages(db: &TestDb) {
+    let f = fixture(db).await;
+    let app = &f.app;
+    let unit = app.login("unit").await;
+    let r = app.page(&unit, "/contracts/new").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text().contains(&f.seller_code), "the seller is prefilled");
+    // Bad input: errors inline, next to the field, with what was typed kept.
+    let site = f.hunnan.to_string();
+    let mut fields = vec![
+        ("contract_no", "PAGE-1"),
+        ("title", "页面填报的合同"),
+        ("category", "development"),
+        ("signed_on", "2026-02-30"),
+        ("seller_name", "东北大学"),
+        ("seller_credit_code", f.seller_code.as_str()),
+        ("seller_division_code", "210102"),
+        ("seller_country", "156"),
+        ("seller_nature", "022"),
+        ("buyer_name", "沈阳机床股份有限公司"),
+        ("buyer_credit_code", f.buyer_code.as_str()),
+        ("buyer_division_code", "210106"),
+        ("buyer_country", "156"),
+        ("buyer_nature", "160"),
+        ("contract_amount", "100.005"),
+        ("tech_transaction_amount", "50"),
+        ("tech_field", "advanced_manufacturing"),
+        ("ip_type", "patent"),
+        ("site_id", site.as_str()),
+        ("pay_due_0", "2026-06-30"),
+        ("pay_amount_0", "abc"),
+    ];
+    let r = app.form(&unit, "/contracts/new", &fields, None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text();
+    assert!(html.contains("field-error"), "{html}");
+    assert!(html.contains("100.005") && html.contains("页面填报的合同"));
+    assert!(html.contains("more than two decimals"));
+    fields[3] = ("signed_on", "2026-02-27");
+    fields[14] = ("contract_amount", "100.00");
+    fields[20] = ("pay_amount_0", "100");
+    let r = app.form(&unit, "/contracts/new", &fields, None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let loc = r.location().unwrap();
+    let id: i64 = loc
+        .trim_start_matches("/contracts/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let r = app.page(&unit, &loc).await;
+    assert!(r.text().contains("data-action=\"submit\""), "{}", r.text());
+    let r = app
+        .form(&unit, &format!("/contracts/{id}/actions/submit"), &[], None)
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = app.page(&unit, "/contracts").await;
+    assert!(r.text().contains("PAGE-1"));
+
+    let registrar = app.login("registrar").await;
+    let r = app
+        .form(
+            &registrar,
+            &format!("/contracts/{id}/actions/accept"),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = app.page(&registrar, "/contracts/queue").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text().contains("PAGE-1") && r.text().contains("剩余工作日"));
+    // Without a ground, a refusal is refused.
+    let r = app
+        .form(
+            &registrar,
+            &format!("/contracts/{id}/actions/reject"),
+            &[("refusal_ground", "")],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .form(
+            &registrar,
+            &format!("/contracts/{id}/actions/register"),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+
+    let bureau = app.login("bureau").await;
+    let year = chengguo_store::today_cn().year();
+    let r = app
+        .page(
+            &bureau,
+            &format!("/stats/contracts?region=2101&from={year}-01-01"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let html = r.text();
+    assert!(
+        html.contains("<svg") && html.contains("本地转化率"),
+        "{html}"
+    );
+    assert!(html.contains("/stats/contracts/records?region=2101"));
+    let r = app
+        .page(
+            &bureau,
+            &format!("/stats/contracts/records?region=2101&from={year}-01-01&measure=output_local"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text().contains("页面填报的合同"));
+    let r = app
+        .page(
+            &bureau,
+            &format!(
+                "/stats/contracts/records.xlsx?region=2101&from={year}-01-01&measure=output_local"
+            ),
+        )
+        .await;
+    assert!(r.body.starts_with(b"PK"));
+    let r = app.page(&bureau, "/contracts/import").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = app.page(&bureau, "/").await;
+    assert!(r.text().contains("/stats/contracts"));
+
+    let public = app.login("public").await;
+    for uri in [
+        "/contracts/queue",
+        "/stats/contracts",
+        "/contracts/new",
+        "/contracts/import",
+    ] {
+        let r = app.page(&public, uri).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{uri}");
+    }
+    let r = app.page(&public, &format!("/contracts/{id}")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+storage_test!(contract_pages);

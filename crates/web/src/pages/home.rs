@@ -94,6 +94,27 @@ fn workspace(ctx: &Ctx) -> Vec<(&'static str, String)> {
         ctx.pick("成果发布计数", "Publication counter"),
         "/achievements/publications".into(),
     ));
+    // Technology contracts (issue #5).
+    if u.roles.iter().any(|r| {
+        matches!(
+            r,
+            Role::Unit | Role::Enterprise | Role::Broker | Role::Bureau | Role::District
+        )
+    }) {
+        w.push((ctx.pick("我的合同", "My contracts"), "/contracts".into()));
+    }
+    if u.roles.iter().any(|r| matches!(r, Role::Unit | Role::Enterprise | Role::Broker)) {
+        w.push((ctx.pick("填报技术合同", "New contract"), "/contracts/new".into()));
+    }
+    if u.roles.contains(&Role::Registrar) {
+        w.push((ctx.pick("登记队列", "Registration queue"), "/contracts/queue".into()));
+    }
+    if u.roles.contains(&Role::Bureau) {
+        w.push((ctx.pick("导入技术合同", "Import contracts"), "/contracts/import".into()));
+    }
+    if u.roles.iter().any(|r| matches!(r, Role::Bureau | Role::District | Role::Registrar)) {
+        w.push((ctx.pick("技术合同统计", "Contract statistics"), "/stats/contracts".into()));
+    }
     w.push((
         ctx.pick("API 文档", "API documentation"),
         "/api/docs".into(),

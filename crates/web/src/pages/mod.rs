@@ -3,6 +3,7 @@
 
 pub mod achievements;
 pub mod audit;
+pub mod contracts;
 pub mod demands;
 pub mod docs;
 pub mod home;
@@ -276,6 +277,7 @@ pub fn router() -> Router<AppState> {
         .merge(orgs::router())
         .merge(achievements::router())
         .merge(demands::router())
+        .merge(contracts::router())
         .merge(plan::router())
         .merge(audit::router())
         .merge(users::router())
