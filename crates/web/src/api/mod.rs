@@ -115,7 +115,38 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The OpenAPI document (built once).
 pub fn openapi() -> &'static utoipa::openapi::OpenApi {
     static DOC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
-    DOC.get_or_init(|| router().split_for_parts().1)
+    DOC.get_or_init(|| {
+        let mut doc = router().split_for_parts().1;
+        unique_operation_ids(&mut doc);
+        doc
+    })
+}
+
+/// utoipa names operations after their handler functions, and many resources have a `list`:
+/// name each operation after its method and path instead (`get_organizations_id`), which is unique.
+fn unique_operation_ids(doc: &mut utoipa::openapi::OpenApi) {
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let slug: String = path
+            .trim_start_matches("/api/v1/")
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect::<String>()
+            .split('_')
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join("_");
+        for (method, op) in [
+            ("get", &mut item.get),
+            ("post", &mut item.post),
+            ("put", &mut item.put),
+            ("patch", &mut item.patch),
+            ("delete", &mut item.delete),
+        ] {
+            if let Some(op) = op {
+                op.operation_id = Some(format!("{method}_{slug}"));
+            }
+        }
+    }
 }
 
 /// `/api/openapi.json` and the page that renders it.
