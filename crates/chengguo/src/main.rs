@@ -435,7 +435,12 @@ async fn import_contracts(
     Ok(code)
 }
 
-async fn plan_load(settings: &Settings, file: &std::path::Path, db: &Db, check: bool) -> Result<i32> {
+async fn plan_load(
+    settings: &Settings,
+    file: &std::path::Path,
+    db: &Db,
+    check: bool,
+) -> Result<i32> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let plan = match chengguo_core::plan::parse_plan(&text) {

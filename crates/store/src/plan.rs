@@ -702,90 +702,54 @@ pub async fn load_demo(store: &Store) -> Result<()> {
     let plan = &current.plan;
     let today = now()[..10].to_string();
     const SOURCE: &str = "演示数据 / demo figure";
-    // (indicator, year, division, value, source date)
+    // (indicator, years before this one, division, value, day of the source document in the
+    // following year). Relative to today, so that the dashboard of the current year has figures.
+    let this_year: i32 = today[..4].parse().unwrap_or(2025);
     let figures: &[(&str, i32, &str, f64, &str)] = &[
-        (
-            "high_tech_enterprises",
-            2022,
-            "210100",
-            4_100.0,
-            "2023-02-20",
-        ),
-        (
-            "high_tech_enterprises",
-            2023,
-            "210100",
-            4_900.0,
-            "2024-02-22",
-        ),
-        (
-            "high_tech_enterprises",
-            2024,
-            "210100",
-            5_850.0,
-            "2025-02-18",
-        ),
-        (
-            "high_tech_enterprises",
-            2024,
-            "210100",
-            5_902.0,
-            "2025-03-10",
-        ),
-        ("high_tech_output_share", 2022, "210100", 57.2, "2023-03-15"),
-        ("high_tech_output_share", 2023, "210100", 58.4, "2024-03-15"),
-        ("high_tech_output_share", 2024, "210100", 59.1, "2025-03-14"),
-        (
-            "incubating_enterprises",
-            2022,
-            "210100",
-            17_600.0,
-            "2023-01-30",
-        ),
-        (
-            "incubating_enterprises",
-            2023,
-            "210100",
-            21_300.0,
-            "2024-01-29",
-        ),
-        (
-            "incubating_enterprises",
-            2024,
-            "210100",
-            24_800.0,
-            "2025-01-27",
-        ),
-        (
-            "strategic_emerging_share",
-            2024,
-            "210100",
-            13.8,
-            "2025-04-02",
-        ),
-        ("docking_events", 2024, "210100", 112.0, "2025-01-10"),
-        ("roadshows", 2024, "210100", 860.0, "2025-01-10"),
-        ("roadshows", 2024, "210112", 140.0, "2025-01-08"),
-        ("alliances", 2024, "210100", 236.0, "2025-02-01"),
-        (
-            "transformation_fund",
-            2023,
-            "210100",
-            1_000_000_000.0,
-            "2023-12-28",
-        ),
-        ("national_platforms", 2024, "210100", 64.0, "2025-02-01"),
+        ("high_tech_enterprises", 2, "210100", 4_900.0, "02-22"),
+        ("high_tech_enterprises", 1, "210100", 5_850.0, "02-18"),
+        ("high_tech_enterprises", 1, "210100", 5_902.0, "03-10"),
+        ("high_tech_enterprises", 0, "210100", 6_480.0, "01-15"),
+        ("high_tech_output_share", 2, "210100", 58.4, "03-15"),
+        ("high_tech_output_share", 1, "210100", 59.1, "03-14"),
+        ("high_tech_output_share", 0, "210100", 59.6, "01-15"),
+        ("incubating_enterprises", 2, "210100", 21_300.0, "01-29"),
+        ("incubating_enterprises", 1, "210100", 24_800.0, "01-27"),
+        ("incubating_enterprises", 0, "210100", 27_100.0, "01-15"),
+        ("strategic_emerging_share", 1, "210100", 13.8, "04-02"),
+        ("strategic_emerging_share", 0, "210100", 14.6, "01-15"),
+        ("docking_events", 1, "210100", 112.0, "01-10"),
+        ("docking_events", 0, "210100", 87.0, "01-15"),
+        ("roadshows", 1, "210100", 860.0, "01-10"),
+        ("roadshows", 0, "210100", 640.0, "01-15"),
+        ("roadshows", 0, "210112", 140.0, "01-08"),
+        ("alliances", 0, "210100", 236.0, "01-15"),
+        ("transformation_fund", 0, "210100", 1_000_000_000.0, "01-15"),
+        ("national_platforms", 0, "210100", 64.0, "01-15"),
+        ("sitri_institutes", 0, "210100", 26.0, "01-15"),
+        ("sitri_joint_centres", 0, "210100", 71.0, "01-15"),
+        ("sitri_incubated", 0, "210100", 58.0, "01-15"),
+        ("sitri_enterprises_served", 0, "210100", 1_460.0, "01-15"),
+        ("platform_achievements", 0, "210100", 1_120.0, "01-15"),
+        ("tech_finance_institutions", 0, "210100", 9.0, "01-15"),
     ];
-    for (key, year, division, value, date) in figures {
+    for (key, back, division, value, day) in figures {
         if plan.objective(key).is_none() {
             continue;
         }
+        let year = this_year - back;
+        // The source of a year's figure is published the year after; this year's so far, today.
+        let date = if *back == 0 {
+            today.clone()
+        } else {
+            format!("{}-{day}", year + 1).min(today.clone())
+        };
         let v = NewIndicatorValue {
-            year: *year,
+            year,
             division: division.to_string(),
             value: *value,
             source_document: SOURCE.into(),
-            source_date: date.to_string(),
+            source_date: date,
             note: String::new(),
         };
         store
@@ -804,7 +768,7 @@ pub async fn load_demo(store: &Store) -> Result<()> {
         .set_district_target(
             &actor,
             "contract_turnover",
-            2025,
+            this_year,
             "210112",
             Some(12_000_000_000.0),
         )
