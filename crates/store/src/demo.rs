@@ -5,6 +5,7 @@
 
 use crate::{NewUser, Result, Store, Table};
 
+mod contracts;
 mod records;
 use chengguo_core::{Actor, CreditCode, DivisionCode, NewOrganization, OrgKind, Role};
 
@@ -224,6 +225,8 @@ pub struct DemoSummary {
     /// Generated achievements and demands.
     pub achievements: usize,
     pub demands: usize,
+    /// Generated technology contracts (registered ones and the registrar queue's).
+    pub contracts: usize,
 }
 
 /// Loads the demo into an empty database; leaves a database that has organizations untouched.
@@ -282,5 +285,6 @@ pub async fn load(store: &Store) -> Result<DemoSummary> {
     let (achievements, demands) = records::load(store, &actor).await?;
     summary.achievements = achievements;
     summary.demands = demands;
+    summary.contracts = contracts::load(store, &actor).await?;
     Ok(summary)
 }
