@@ -215,6 +215,8 @@ pub struct AchievementImportRow {
     pub owner_org_id: i64,
     pub new: NewAchievement,
     pub status: Option<AchievementStatus>,
+    /// What a re-import changes: the columns the file has (`None`: every field, as `new`).
+    pub patch: Option<AchievementPatch>,
 }
 
 fn completeness_of(a: &Achievement) -> i64 {
@@ -655,7 +657,10 @@ impl Store {
                 Some((id,)) => {
                     let before = load(&mut tx, id).await?.achievement;
                     let mut a = before.clone();
-                    let patch = AchievementPatch::from_new(&row.new);
+                    let patch = row
+                        .patch
+                        .clone()
+                        .unwrap_or_else(|| AchievementPatch::from_new(&row.new));
                     patch.apply(&mut a);
                     if let Some(s) = row.status.filter(|s| *s != a.status) {
                         if matches!(

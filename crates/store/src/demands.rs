@@ -117,6 +117,9 @@ pub struct DemandImportRow {
     pub owner_org_id: i64,
     pub new: NewDemand,
     pub status: Option<DemandStatus>,
+    /// The row as read (absent columns `None`): a re-import changes only the columns the file
+    /// has. `None`: every field, as `new`.
+    pub input: Option<demand::DemandInput>,
 }
 
 async fn insert(
@@ -481,7 +484,15 @@ impl Store {
                 Some((id,)) => {
                     let before = load(&mut tx, id).await?.demand;
                     let mut d = before.clone();
-                    overwrite(&mut d, &row.new);
+                    let merged = match &row.input {
+                        Some(input) => input
+                            .clone()
+                            .merge_into(&before)
+                            .into_new()
+                            .map_err(|mut e| RecordError::Field(e.remove(0)))?,
+                        None => row.new.clone(),
+                    };
+                    overwrite(&mut d, &merged);
                     if let Some(s) = row.status {
                         if s == DemandStatus::Published && d.published_at.is_none() {
                             d.published_at = Some(at.clone());

@@ -196,11 +196,13 @@ async fn achievements_import_updates_same_ref_and_scores_move(db: &TestDb) {
             owner_org_id: neu,
             new: input("IMP-1", "导入成果一").into_new().unwrap(),
             status: Some(AchievementStatus::Published),
+            patch: None,
         },
         AchievementImportRow {
             owner_org_id: neu,
             new: input("IMP-2", "导入成果二").into_new().unwrap(),
             status: None,
+            patch: None,
         },
     ];
     let n = s.count(Table::Achievements).await.unwrap();
@@ -238,7 +240,11 @@ async fn demands_workflow_visibility_and_import(db: &TestDb) {
     let s = &db.store;
     let ent_org = org(db, "沈阳鼓风机集团股份有限公司").await;
     let ent = actor("ent", Role::Enterprise, Some(ent_org));
-    let broker = actor("broker", Role::Broker, Some(org(db, "东北科技大市场").await));
+    let broker = actor(
+        "broker",
+        Role::Broker,
+        Some(org(db, "东北科技大市场").await),
+    );
     let unit = actor("unit", Role::Unit, Some(org(db, "东北大学").await));
     let input = DemandInput {
         reference: Some("D-1".into()),
@@ -251,9 +257,14 @@ async fn demands_workflow_visibility_and_import(db: &TestDb) {
     let new = input.clone().into_new().unwrap();
     assert!(s.create_demand(&unit, ent_org, &new).await.is_err());
     let d = s.create_demand(&ent, ent_org, &new).await.unwrap();
-    assert_eq!(d.demand.district, "210106", "falls back to the owner's district");
+    assert_eq!(
+        d.demand.district, "210106",
+        "falls back to the owner's district"
+    );
     let id = d.demand.id;
-    s.demand_action(&ent, id, DemandAction::Publish).await.unwrap();
+    s.demand_action(&ent, id, DemandAction::Publish)
+        .await
+        .unwrap();
     let q = |scope| DemandQuery {
         scope,
         owner: Some(ent_org),
@@ -266,8 +277,13 @@ async fn demands_workflow_visibility_and_import(db: &TestDb) {
     assert_eq!(s.list_demands(&seen(None)).await.unwrap().total, 0);
     assert_eq!(s.list_demands(&seen(Some(&unit))).await.unwrap().total, 0);
     assert_eq!(s.list_demands(&seen(Some(&broker))).await.unwrap().total, 1);
-    assert!(s.demand_action(&ent, id, DemandAction::Expire).await.is_err());
-    s.demand_action(&ent, id, DemandAction::Match).await.unwrap();
+    assert!(s
+        .demand_action(&ent, id, DemandAction::Expire)
+        .await
+        .is_err());
+    s.demand_action(&ent, id, DemandAction::Match)
+        .await
+        .unwrap();
     assert_eq!(
         s.get_demand(id).await.unwrap().unwrap().demand.status,
         DemandStatus::Matched
@@ -282,6 +298,7 @@ async fn demands_workflow_visibility_and_import(db: &TestDb) {
         .into_new()
         .unwrap(),
         status: None,
+        input: None,
     };
     let out = s.import_demands(&ent, &[row]).await.unwrap();
     assert_eq!((out.created, out.updated), (0, 1));
@@ -317,7 +334,10 @@ async fn demo_generates_records_across_chains(db: &TestDb) {
         .filter_map(|a| a.achievement.published_at.clone())
         .map(|p| p[..4].to_string())
         .collect();
-    assert!(years.contains("2022") && years.contains("2025"), "{years:?}");
+    assert!(
+        years.contains("2022") && years.contains("2025"),
+        "{years:?}"
+    );
     let scores = db
         .store
         .unit_scores(time::macros::date!(2026 - 11 - 01))

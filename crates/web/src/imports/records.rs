@@ -243,6 +243,12 @@ pub async fn parse_achievements(
         if m.get(row, "ref").trim().is_empty() {
             problems.push(m.error(row, "ref", "必填：重新导入时据此更新记录 / is required: a re-import updates the record with the same ref").into());
         }
+        let patch = AchievementInput {
+            reference: None,
+            ..input.clone()
+        }
+        .into_patch()
+        .ok();
         match input.into_new() {
             Ok(new) => {
                 if let Some(o) = &owner {
@@ -263,6 +269,7 @@ pub async fn parse_achievements(
                             owner_org_id: o.id,
                             new,
                             status,
+                            patch,
                         });
                     }
                 }
@@ -344,6 +351,7 @@ pub async fn parse_demands(
         if m.get(row, "ref").trim().is_empty() {
             problems.push(m.error(row, "ref", "必填：重新导入时据此更新记录 / is required: a re-import updates the record with the same ref").into());
         }
+        let raw = input.clone();
         match input.into_new() {
             Ok(new) => {
                 if let Some(o) = &owner {
@@ -364,6 +372,10 @@ pub async fn parse_demands(
                             owner_org_id: o.id,
                             new,
                             status,
+                            input: Some(DemandInput {
+                                reference: None,
+                                ..raw
+                            }),
                         });
                     }
                 }
