@@ -775,7 +775,8 @@ pub async fn load_demo(store: &Store) -> Result<()> {
         .await
         .map_err(deny)?;
     // (task, department, date, text, figures, attachments)
-    let reports: &[(u32, &str, &str, &str, &str, &[&str])] = &[
+    type DemoReport<'a> = (u32, &'a str, &'a str, &'a str, &'a str, &'a [&'a str]);
+    let reports: &[DemoReport] = &[
         (
             2,
             "sti",

@@ -39,14 +39,13 @@ pub fn fmt_value(ctx: &Ctx, unit: &str, v: Option<f64>) -> String {
 }
 
 fn group(n: i64) -> String {
-    let s = n.abs().to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
+    let digits: Vec<char> = n.abs().to_string().chars().collect();
+    let groups: Vec<String> = digits
+        .rchunks(3)
+        .rev()
+        .map(|c| c.iter().collect())
+        .collect();
+    let out = groups.join(",");
     if n < 0 {
         format!("-{out}")
     } else {
