@@ -881,7 +881,8 @@ impl Errs {
     }
     pub fn email(&mut self, field: &str, v: Option<&str>) -> String {
         let t = self.text(field, v, SHORT_MAX, false);
-        if !t.is_empty() && !(t.contains('@') && t.contains('.')) {
+        let looks_like_email = t.contains('@') && t.contains('.');
+        if !t.is_empty() && !looks_like_email {
             self.push(
                 field,
                 format!("'{t}' 不是电子邮箱 / is not an e-mail address"),

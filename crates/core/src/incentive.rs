@@ -348,7 +348,7 @@ pub fn rewards(units: &[Ranked], rule: &RewardRule) -> Vec<Reward> {
     let mut eligible: Vec<Ranked> = units
         .iter()
         .filter(|u| {
-            rule.eligible_kinds.iter().any(|k| *k == u.kind)
+            rule.eligible_kinds.contains(&u.kind)
                 && u.score.total >= rule.min_score
                 && u.score.filings >= rule.min_filings
         })

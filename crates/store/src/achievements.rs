@@ -701,7 +701,7 @@ impl Store {
 
     /// The facts behind every unit's score: one per record.
     async fn record_facts(&self) -> Result<Vec<(i64, RecordFact)>> {
-        let rows: Vec<(i64, i64, Option<String>, Option<String>, String, i64, String)> =
+        let rows: Vec<FactRow> =
             sqlx::query_as(
                 "SELECT owner_org_id, completeness, submitted_at, published_at, updated_at, returned_count, status \
                  FROM achievements",
@@ -790,6 +790,17 @@ impl Store {
         Ok(rows)
     }
 }
+
+/// owner, completeness, submitted_at, published_at, updated_at, returned_count, status
+type FactRow = (
+    i64,
+    i64,
+    Option<String>,
+    Option<String>,
+    String,
+    i64,
+    String,
+);
 
 /// A unit on the ranking.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -426,7 +426,7 @@ pub(crate) async fn load(store: &Store, actor: &Actor) -> Result<(usize, usize)>
                 },
                 category: "applied".into(),
                 stage: (!sloppy).then(|| stage.to_string()),
-                trl: (!sloppy).then(|| match stage {
+                trl: (!sloppy).then_some(match stage {
                     "lab" => 4,
                     "pilot" => 6,
                     _ => 8,

@@ -158,7 +158,7 @@ impl Owners<'_> {
     }
 }
 
-fn field<'r>(m: &Mapped, row: &'r Row, key: &str) -> Option<String> {
+fn field(m: &Mapped, row: &Row, key: &str) -> Option<String> {
     m.has(key).then(|| m.get(row, key).to_string())
 }
 
