@@ -43,7 +43,7 @@ pub use orgs::{division_prefix, OrgGroup, OrgImportOutcome, OrgQuery, OrgSort, U
 pub use users::{NewUser, User, MIN_PASSWORD_LEN};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, ConnectOptions, Executor};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -162,7 +162,8 @@ impl Store {
             }
             _ => url.to_string(),
         };
-        let opts = AnyConnectOptions::from_str(&url)?;
+        // Statements are not logged: a slow bulk insert would print thousands of placeholders.
+        let opts = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
         let pool = match backend {
             Backend::Sqlite => {
                 AnyPoolOptions::new()
