@@ -47,6 +47,83 @@ pub(crate) async fn append(
     Ok(seq)
 }
 
+/// Appends several entries by one actor in order, as [`append`] would one by one, with one
+/// read of the chain's end and multi-row inserts (bulk imports create thousands of records).
+pub(crate) async fn append_many(
+    tx: &mut Transaction<'static, Any>,
+    actor: &str,
+    action: &str,
+    entity: &str,
+    entries: &[(String, serde_json::Value)],
+) -> Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let last: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut **tx)
+            .await?;
+    let (mut seq, mut prev) = match last {
+        Some((s, h)) => (s, h),
+        None => (0, GENESIS.to_string()),
+    };
+    let at = now();
+    // Small statements: sqlx's SQLite binding slows down sharply with thousands of parameters.
+    for chunk in entries.chunks(50) {
+        let mut sql = String::from(
+            "INSERT INTO audit_log (seq, at, actor, action, entity, entity_id, change, digest, prev_hash, hash) VALUES ",
+        );
+        let mut rows = Vec::with_capacity(chunk.len());
+        for (i, (entity_id, change)) in chunk.iter().enumerate() {
+            seq += 1;
+            let digest = digest_of(change);
+            let hash = entry_hash(seq, &at, actor, action, entity, entity_id, &digest, &prev);
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            let b = i * 10;
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8,
+                b + 9,
+                b + 10
+            ));
+            rows.push((
+                seq,
+                entity_id,
+                change.to_string(),
+                digest,
+                prev.clone(),
+                hash.clone(),
+            ));
+            prev = hash;
+        }
+        let mut q = sqlx::query(&sql);
+        for (seq, entity_id, change, digest, prev_hash, hash) in rows {
+            q = q
+                .bind(seq)
+                .bind(at.clone())
+                .bind(actor.to_string())
+                .bind(action.to_string())
+                .bind(entity.to_string())
+                .bind(entity_id.clone())
+                .bind(change)
+                .bind(digest)
+                .bind(prev_hash)
+                .bind(hash);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 /// One audit entry with its change, as listed.
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditRow {

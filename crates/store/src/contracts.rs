@@ -1104,7 +1104,7 @@ impl Store {
     /// already stored.
     pub async fn existing_contracts(&self, rows: &[NewContract]) -> Result<Vec<usize>> {
         let mut out = Vec::new();
-        for (chunk_no, chunk) in rows.chunks(500).enumerate() {
+        for (chunk_no, chunk) in rows.chunks(100).enumerate() {
             let mut sql = String::from(
                 "SELECT seller_key, contract_no FROM contracts WHERE contract_no IN (",
             );
@@ -1126,7 +1126,7 @@ impl Store {
             }
             for (i, c) in chunk.iter().enumerate() {
                 if found.contains(&(seller_key(&c.seller), c.contract_no.clone())) {
-                    out.push(chunk_no * 500 + i);
+                    out.push(chunk_no * 100 + i);
                 }
             }
         }
@@ -1153,15 +1153,20 @@ impl Store {
         for (id, code) in existing {
             cache.insert(code, id);
         }
-        let mut out = ContractImportOutcome::default();
+        let mut out = ContractImportOutcome {
+            organizations_created: create_parties(&mut tx, actor, rows, &mut cache).await?,
+            ..Default::default()
+        };
         let at = now();
         let first_id: Option<(Option<i64>,)> = sqlx::query_as("SELECT MAX(id) FROM contracts")
             .fetch_optional(&mut *tx)
             .await?;
         let before_max = first_id.and_then(|(m,)| m).unwrap_or(0);
-        const BATCH: usize = 400;
-        let full_sql = insert_sql(BATCH);
-        for chunk in rows.chunks(BATCH) {
+        // Small statements: sqlx's SQLite binding slows down sharply with thousands of
+        // parameters (measured: 400 rows × 39 columns took 0.85 s, 25 rows 4 ms).
+        let batch: usize = 32;
+        let full_sql = insert_sql(batch);
+        for chunk in rows.chunks(batch) {
             let mut inserts = Vec::with_capacity(chunk.len());
             for c in chunk {
                 let seller_org = resolve_party(
@@ -1192,7 +1197,7 @@ impl Store {
                     imported: true,
                 });
             }
-            let sql = if chunk.len() == BATCH {
+            let sql = if chunk.len() == batch {
                 std::borrow::Cow::Borrowed(full_sql.as_str())
             } else {
                 std::borrow::Cow::Owned(insert_sql(chunk.len()))
@@ -1394,6 +1399,105 @@ impl Store {
         .await?;
         Ok(rows)
     }
+}
+
+/// Creates, in bulk, the organizations of the domestic parties the platform does not know yet
+/// (first name seen wins), one audit entry each; adds their ids to `cache`.
+async fn create_parties(
+    tx: &mut Tx,
+    actor: &Actor,
+    rows: &[NewContract],
+    cache: &mut HashMap<String, i64>,
+) -> Result<usize> {
+    let mut new: Vec<&Party> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for c in rows {
+        for p in [&c.seller, &c.buyer] {
+            if let (Some(code), Some(_)) = (&p.credit_code, &p.division_code) {
+                if !cache.contains_key(code.as_str()) && seen.insert(code.as_str()) {
+                    new.push(p);
+                }
+            }
+        }
+    }
+    let at = now();
+    let description = "由技术合同当事人创建 / created from a contract party";
+    for chunk in new.chunks(50) {
+        let mut sql = String::from(
+            "INSERT INTO organizations (name, credit_code, division_code, nature, kind, description, is_demo, created_at, updated_at) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            let b = i * 6;
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, 0, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                chunk.len() * 6 + 1,
+                chunk.len() * 6 + 1
+            ));
+        }
+        let mut q = sqlx::query(&sql);
+        for p in chunk {
+            q = q
+                .bind(p.name.clone())
+                .bind(p.credit_code.as_ref().map(|c| c.to_string()))
+                .bind(p.division_code.as_ref().map(|d| d.to_string()))
+                .bind(p.nature.clone())
+                .bind(kind_for_nature(&p.nature).as_str())
+                .bind(description);
+        }
+        q.bind(at.clone())
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| StoreError::from_db(e, &[("credit_code", "a party's credit code")]))?;
+        let mut sel =
+            String::from("SELECT id, credit_code FROM organizations WHERE credit_code IN (");
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sel.push_str(", ");
+            }
+            sel.push_str(&format!("${}", i + 1));
+        }
+        sel.push(')');
+        let mut q = sqlx::query_as::<_, (i64, String)>(&sel);
+        for p in chunk {
+            q = q.bind(p.credit_code.as_ref().map(|c| c.to_string()));
+        }
+        let ids: HashMap<String, i64> = q
+            .fetch_all(&mut **tx)
+            .await?
+            .into_iter()
+            .map(|(i, c)| (c, i))
+            .collect();
+        let mut entries = Vec::with_capacity(chunk.len());
+        for p in chunk {
+            let code = p
+                .credit_code
+                .as_ref()
+                .map(|c| c.to_string())
+                .unwrap_or_default();
+            let Some(id) = ids.get(&code).copied() else {
+                continue;
+            };
+            entries.push((
+                id.to_string(),
+                json!({"id": id, "name": p.name, "credit_code": code,
+                       "division_code": p.division_code.as_ref().map(|d| d.to_string()),
+                       "nature": p.nature, "kind": kind_for_nature(&p.nature).as_str(),
+                       "description": description, "is_demo": false, "created_at": at, "updated_at": at}),
+            ));
+            cache.insert(code, id);
+        }
+        crate::audit::append_many(tx, &actor.username, "create", "organization", &entries).await?;
+    }
+    Ok(new.len())
 }
 
 /// A site's division and its number within its city (by order of creation), which the
