@@ -165,9 +165,8 @@ impl Store {
         Ok(f)
     }
 
-    /// Achievements published in `year` per division of their owner; `None` while the
-    /// achievements are not stored on this database. Isolated here so that it can be replaced by
-    /// the achievements store's own count.
+    /// Achievements first published in `year` per division of their owner (the same count as
+    /// `Store::publication_counts`, by division); `None` when the query fails.
     async fn achievements_published_by_division(&self, year: i32) -> Option<Vec<(String, i64)>> {
         let r: std::result::Result<Vec<(String, i64)>, sqlx::Error> = sqlx::query_as(
             "SELECT o.division_code, COUNT(*) FROM achievements a JOIN organizations o ON o.id = a.owner_org_id \
@@ -266,7 +265,14 @@ impl Store {
                                 .map(|(_, n)| *n)
                                 .sum::<i64>() as f64
                         });
-                        (v, format!("/achievements?division={code}&published_from={from}&published_to={to}"))
+                        (
+                            v,
+                            if division.is_some() {
+                                format!("/achievements?district={code}")
+                            } else {
+                                "/achievements/publications".to_string()
+                            },
+                        )
                     }
                     Metric::Incubators | Metric::Platforms | Metric::TransferInstitutions => {
                         let kind = match m {

@@ -111,6 +111,14 @@ async fn plan_has_every_target_and_task(db: &TestDb) {
         ]
     );
     assert_eq!(p["plan"]["safeguards"].as_array().unwrap().len(), 4);
+    // Overdue: task 18's last report (demo, 2025-03-31) is older than the 90-day cadence; task
+    // 19 has none but the plan was loaded today; task 1 is completed.
+    assert_eq!(p["report_cadence_days"], 90);
+    assert_eq!(tasks[17]["overdue"], true, "{}", tasks[17]);
+    assert_eq!(tasks[17]["departments"][0]["overdue"], true);
+    assert_eq!(tasks[18]["overdue"], false);
+    assert_eq!(tasks[0]["status"], "completed");
+    assert_eq!(tasks[0]["overdue"], false);
 
     // Every objective is an indicator of the year.
     let r = app
@@ -378,6 +386,20 @@ async fn plan_endpoints_by_role(db: &TestDb) {
             r.status,
             expect(matches!(*role, "bureau" | "district"), StatusCode::CREATED),
             "POST task report as {role}"
+        );
+
+        let r = app
+            .api(
+                Method::PUT,
+                "/api/v1/plan/settings",
+                t,
+                Some(json!({"report_cadence_days": 60})),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            expect(*role == "bureau", StatusCode::OK),
+            "PUT plan settings as {role}"
         );
 
         let r = app

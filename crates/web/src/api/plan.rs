@@ -271,16 +271,25 @@ pub struct IndicatorsOut {
         (status = 422, body = crate::error::ErrorBody)))]
 pub async fn indicators(
     State(state): State<AppState>,
+    viewer: crate::auth::Viewer,
     Query(p): Query<IndicatorParams>,
 ) -> ApiResult<Json<IndicatorsOut>> {
     let stored = current(&state.store).await?;
     let plan = &stored.plan;
     let (year, district) = check_params(plan, p.year, p.district.as_deref())?;
     let mut facts = state.store.year_facts(plan, year, today()).await?;
-    let items = state
+    let mut items = state
         .store
         .indicators(plan, &mut facts, district.as_deref())
         .await?;
+    // Who entered a figure is for the bureau and the districts; the public sees its source.
+    if !(viewer.has(chengguo_core::Role::Bureau) || viewer.has(chengguo_core::Role::District)) {
+        for i in &mut items {
+            if let Some(r) = &mut i.reported {
+                r.entered_by.clear();
+            }
+        }
+    }
     let division = district.unwrap_or_else(|| plan.region.clone());
     Ok(Json(IndicatorsOut {
         year,
@@ -707,4 +716,37 @@ pub async fn set_task_status(
             .set_task_status(&auth.actor(), &stored.plan.key, number, status, note.trim())
             .await?,
     ))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PlanSettingsBody {
+    /// Days within which each responsible department reports on its tasks (1–366).
+    pub report_cadence_days: i64,
+}
+
+/// Set how often responsible departments report (bureau); audited like every setting.
+#[utoipa::path(put, path = "/api/v1/plan/settings", tag = "plan", security(("bearer" = [])),
+    request_body = PlanSettingsBody,
+    responses((status = 200, body = PlanSettingsBody), (status = 401, body = crate::error::ErrorBody),
+        (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn set_settings(
+    State(state): State<AppState>,
+    auth: Auth<Bureau>,
+    Json(b): Json<PlanSettingsBody>,
+) -> ApiResult<Json<PlanSettingsBody>> {
+    if !(1..=366).contains(&b.report_cadence_days) {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "report_cadence_days",
+            "1 到 366 天 / between 1 and 366 days",
+        )]));
+    }
+    state
+        .store
+        .set_setting(
+            &auth.actor(),
+            chengguo_store::REPORT_CADENCE_SETTING,
+            &serde_json::json!(b.report_cadence_days),
+        )
+        .await?;
+    Ok(Json(b))
 }
