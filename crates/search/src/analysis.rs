@@ -72,6 +72,33 @@ fn fold_latin(word: &str) -> Option<String> {
     any.then_some(out)
 }
 
+fn is_fullwidth_ascii(c: char) -> bool {
+    matches!(c, '\u{FF01}'..='\u{FF5E}' | '\u{3000}')
+}
+
+/// `text` with full-width ASCII and the ideographic space replaced by their ASCII forms, and,
+/// if anything changed, the original byte offset of every byte offset of the new text.
+fn halfwidth(text: &str) -> (std::borrow::Cow<'_, str>, Option<Vec<usize>>) {
+    if !text.chars().any(is_fullwidth_ascii) {
+        return (std::borrow::Cow::Borrowed(text), None);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut map = Vec::with_capacity(text.len() + 1);
+    for (b, c) in text.char_indices() {
+        let c = match c {
+            '\u{3000}' => ' ',
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            c => c,
+        };
+        for _ in 0..c.len_utf8() {
+            map.push(b);
+        }
+        out.push(c);
+    }
+    map.push(text.len());
+    (std::borrow::Cow::Owned(out), Some(map))
+}
+
 /// Splits text with jieba and yields normalized word tokens (see module docs).
 #[derive(Clone, Default)]
 pub struct MixedTokenizer {
@@ -103,7 +130,12 @@ impl TokenStream for VecTokenStream {
 }
 
 impl MixedTokenizer {
-    fn tokens(&self, text: &str) -> Vec<Token> {
+    fn tokens(&self, original: &str) -> Vec<Token> {
+        // Full-width ASCII (common in Chinese text: ＰＩＤ, ５Ｇ) becomes half-width first, so
+        // that jieba keeps such words whole; offsets are mapped back to the original text.
+        let (text, map) = halfwidth(original);
+        let text: &str = &text;
+        let at = |b: usize| map.as_ref().map_or(b, |m| m[b]);
         let words = if self.search_mode {
             JIEBA.cut_for_search(text, true)
         } else {
@@ -137,8 +169,8 @@ impl MixedTokenizer {
                 continue;
             }
             out.push(Token {
-                offset_from: w.byte_start,
-                offset_to: w.byte_end,
+                offset_from: at(w.byte_start),
+                offset_to: at(w.byte_end),
                 position: 0,
                 text: normalized,
                 position_length: 1,
@@ -303,6 +335,9 @@ mod tests {
     fn full_width_latin_is_folded() {
         let t = terms(false, "ＰＩＤ控制");
         assert!(t.contains(&"pid".to_string()), "{t:?}");
+        let tokens = analyze(&mut word_analyzer(false), "用ＰＩＤ控制");
+        let pid = tokens.iter().find(|t| t.term == "pid").unwrap();
+        assert_eq!(&"用ＰＩＤ控制"[pid.from..pid.to], "ＰＩＤ");
     }
 
     #[test]

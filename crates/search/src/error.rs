@@ -26,9 +26,3 @@ impl From<tantivy::directory::error::OpenDirectoryError> for SearchError {
         SearchError::Unusable(e.to_string())
     }
 }
-
-impl From<tantivy::query::QueryParserError> for SearchError {
-    fn from(e: tantivy::query::QueryParserError) -> Self {
-        SearchError::Invalid(e.to_string())
-    }
-}

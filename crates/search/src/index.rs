@@ -1,7 +1,7 @@
 //! The search index: opening, (re)building, writing.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
 use tantivy::indexer::{LogMergePolicy, NoMergePolicy};
@@ -9,7 +9,9 @@ use tantivy::schema::Schema;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 use crate::analysis;
+use crate::collect::BitsCache;
 use crate::error::{Result, SearchError};
+use crate::facets::FacetCache;
 use crate::schema::{self, doc_key, Fields, SCHEMA_VERSION};
 use crate::{DocKind, SearchDoc};
 
@@ -21,6 +23,9 @@ pub struct Ranking {
     pub title_boost: f32,
     /// Weight of keyword matches relative to body matches.
     pub keywords_boost: f32,
+    /// Number of first-pass candidates (scored on the distinctive words) on which the common
+    /// words are scored.
+    pub candidates: usize,
     /// Number of top word-query candidates re-ranked with the n-gram field and feedback.
     pub rerank_k: usize,
     /// Weight of the character n-gram BM25 score in re-ranking (0 disables it).
@@ -29,8 +34,14 @@ pub struct Ranking {
     pub feedback_weight: f32,
     /// Number of key terms taken from the best hit for feedback.
     pub feedback_terms: usize,
-    /// Share of the query's terms a document must contain to match (0: any one term).
-    pub min_match: f32,
+    /// Posting budget of the matching set. Query words are taken rarest first while the sum of
+    /// their document frequencies stays within this budget (at least one word): a document
+    /// matches if it contains one of these words; the remaining (common) words only add to the
+    /// score. If even the rarest word exceeds the budget, a document must contain all words
+    /// (falling back to the rarest word if none does). Small indexes thus get plain OR
+    /// semantics, and at scale the matching set (and so the totals and facets) stays meaningful
+    /// and its cost bounded: common words have the longest posting lists.
+    pub match_budget: u64,
     /// Analyze queries in jieba search mode (sub-words of long words too).
     pub query_search_mode: bool,
     /// Key terms used by [`SearchIndex::more_like`].
@@ -42,12 +53,13 @@ impl Default for Ranking {
         Ranking {
             title_boost: 2.0,
             keywords_boost: 1.5,
+            candidates: 300,
             rerank_k: 100,
             ngram_weight: 1.0,
-            feedback_weight: 0.0,
+            feedback_weight: 1.0,
             feedback_terms: 20,
-            min_match: 0.0,
-            query_search_mode: false,
+            match_budget: 50_000,
+            query_search_mode: true,
             more_like_terms: 12,
         }
     }
@@ -116,6 +128,8 @@ pub struct SearchIndex {
     pub(crate) settings: IndexSettings,
     dir: Option<PathBuf>,
     pending_seq: Mutex<Option<u64>>,
+    pub(crate) facet_cache: Arc<FacetCache>,
+    pub(crate) bits_cache: BitsCache,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -186,6 +200,8 @@ impl SearchIndex {
             settings,
             dir,
             pending_seq: Mutex::new(None),
+            facet_cache: Arc::new(FacetCache::default()),
+            bits_cache: BitsCache::default(),
         })
     }
 
@@ -257,6 +273,9 @@ impl SearchIndex {
             seg.get_store_reader(0)
                 .map_err(|e| SearchError::Unusable(format!("store: {e}")))?;
         }
+        this.facet_cache
+            .refresh(searcher.segment_readers())
+            .map_err(|e| SearchError::Unusable(format!("fast fields: {e}")))?;
         Ok(this)
     }
 
@@ -296,7 +315,15 @@ impl SearchIndex {
     /// a new one and calls `rebuild` to fill it. `rebuild` adds the documents (e.g. with
     /// [`SearchIndex::add_bulk`]) and returns the database change sequence they reflect; the index
     /// is then committed with that sequence and merged.
-    pub fn open_or_rebuild<F>(
+    pub fn open_or_rebuild<F>(dir: &Path, rebuild: F) -> Result<(Self, OpenOutcome)>
+    where
+        F: FnOnce(&SearchIndex) -> Result<u64>,
+    {
+        Self::open_or_rebuild_with(dir, IndexSettings::default(), rebuild)
+    }
+
+    /// [`SearchIndex::open_or_rebuild`] with explicit settings.
+    pub fn open_or_rebuild_with<F>(
         dir: &Path,
         settings: IndexSettings,
         rebuild: F,
@@ -331,7 +358,7 @@ impl SearchIndex {
     }
 
     /// Changes the ranking parameters (no re-indexing needed).
-    pub fn set_ranking(&mut self, ranking: crate::index::Ranking) {
+    pub fn set_ranking(&mut self, ranking: Ranking) {
         self.settings.ranking = ranking;
     }
 
@@ -475,8 +502,7 @@ impl SearchIndex {
             prepared.set_payload(&payload);
             prepared.commit()?;
         }
-        self.reader.reload()?;
-        Ok(())
+        self.reload()
     }
 
     /// The database change sequence recorded by the last commit (0 if none).
@@ -518,7 +544,15 @@ impl SearchIndex {
         w.set_merge_policy(Box::new(LogMergePolicy::default()));
         let _ = w.garbage_collect_files().wait();
         drop(guard);
+        self.reload()
+    }
+
+    /// Makes the last commit visible and prepares the new segments' facet arrays.
+    fn reload(&self) -> Result<()> {
         self.reader.reload()?;
+        let searcher = self.reader.searcher();
+        self.bits_cache.retain(searcher.segment_readers());
+        self.facet_cache.refresh(searcher.segment_readers())?;
         Ok(())
     }
 

@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 
 mod analysis;
+mod collect;
 pub mod csl;
 mod error;
 mod eval;
@@ -31,7 +32,7 @@ use serde::{Deserialize, Serialize};
 pub use analysis::{analyze, warm_up, AnalyzedToken};
 pub use error::{Result, SearchError};
 pub use eval::{eval_csl, eval_csl_with, percentile, EvalOptions, EvalReport};
-pub use index::{IndexSettings, OpenOutcome, SearchIndex};
+pub use index::{IndexSettings, OpenOutcome, Ranking, SearchIndex};
 
 /// What an indexed document is.
 #[derive(
@@ -174,6 +175,8 @@ pub struct Query {
     pub offset: usize,
     /// Order.
     pub sort: Sort,
+    /// Number of values returned per facet (the most frequent).
+    pub facet_limit: usize,
 }
 
 impl Default for Query {
@@ -186,6 +189,7 @@ impl Default for Query {
             limit: 10,
             offset: 0,
             sort: Sort::Relevance,
+            facet_limit: 20,
         }
     }
 }
@@ -227,7 +231,8 @@ pub struct SearchResult {
     pub total: u64,
     /// The requested page of hits.
     pub hits: Vec<Hit>,
-    /// Facet name → (value, count) for all matching documents, most frequent first.
+    /// Facet name → (value, count) over all matching documents, most frequent first (at most
+    /// [`Query::facet_limit`] values per facet).
     pub facets: BTreeMap<String, Vec<(String, u64)>>,
 }
 
@@ -262,9 +267,4 @@ pub struct MoreLikeHit {
     /// Key terms of the source that the hit contains, most important first, in their surface
     /// form from the source text.
     pub shared_terms: Vec<String>,
-}
-
-#[doc(hidden)]
-pub fn word_analyzer_for_debug() -> tantivy::tokenizer::TextAnalyzer {
-    analysis::word_analyzer(false)
 }

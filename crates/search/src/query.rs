@@ -2,20 +2,28 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EnableScoring, Occur, Query as TQuery,
-    TermQuery, Weight,
+    AllQuery, BooleanQuery, BoostQuery, EnableScoring, Occur, Query as TQuery, TermQuery, Weight,
 };
 use tantivy::schema::{Field, IndexRecordOption, Value};
-use tantivy::{DocAddress, DocSet, Order, Searcher, TantivyDocument, Term, TERMINATED};
+use tantivy::{DocAddress, DocSet, Searcher, TantivyDocument, Term, TERMINATED};
 
 use crate::analysis::{self, is_cjk};
+use crate::collect::{Filter, Gather, Gathered, TopBy};
 use crate::error::Result;
-use crate::facets::FacetCounts;
 use crate::index::SearchIndex;
 use crate::snippet::{best_fragment, escape_html, highlight_all};
 use crate::{DocKind, Facet, Hit, MoreLike, MoreLikeHit, Query, SearchResult, Sort};
+
+/// The word part of a query.
+struct WordPlan {
+    /// The query defining the matching set (and the first-pass score).
+    query: BooleanQuery,
+    /// Common words, scored on the first-pass candidates only.
+    common: Vec<QTerm>,
+    /// All words were required (no distinctive word).
+    all_required: bool,
+}
 
 /// A query term with its weight in the query and its first surface form.
 #[derive(Debug, Clone)]
@@ -67,25 +75,6 @@ fn term_query(field: Field, text: &str, boost: f32) -> Box<dyn TQuery> {
     }
 }
 
-fn filter_term(field: Field, text: &str) -> Box<dyn TQuery> {
-    Box::new(TermQuery::new(
-        Term::from_field_text(field, text),
-        IndexRecordOption::Basic,
-    ))
-}
-
-/// A non-scoring filter: the union of `values` in `field`.
-fn filter_any(field: Field, values: &[&str]) -> Box<dyn TQuery> {
-    let inner: Box<dyn TQuery> = if values.len() == 1 {
-        filter_term(field, values[0])
-    } else {
-        Box::new(BooleanQuery::union(
-            values.iter().map(|v| filter_term(field, v)).collect(),
-        ))
-    };
-    Box::new(ConstScoreQuery::new(inner, 0.0))
-}
-
 impl SearchIndex {
     /// Text fields searched, with their boosts.
     fn text_fields(&self) -> [(Field, f32); 3] {
@@ -97,67 +86,157 @@ impl SearchIndex {
         ]
     }
 
-    /// The word query: every query term in title, body and keywords, summed (BM25).
-    fn word_query(&self, terms: &[QTerm]) -> Box<dyn TQuery> {
-        let fields = self.text_fields();
-        let min_match = self.settings.ranking.min_match;
-        let need = if min_match > 0.0 {
-            ((terms.len() as f32) * min_match).floor() as usize
-        } else {
-            0
-        };
-        if need <= 1 {
-            let mut clauses: Vec<(Occur, Box<dyn TQuery>)> = Vec::new();
-            for t in terms {
-                for (field, boost) in fields {
-                    clauses.push((Occur::Should, term_query(field, &t.term, boost * t.weight)));
-                }
-            }
-            Box::new(BooleanQuery::new(clauses))
-        } else {
-            let per_term: Vec<(Occur, Box<dyn TQuery>)> = terms
-                .iter()
-                .map(|t| {
-                    let fq: Vec<(Occur, Box<dyn TQuery>)> = fields
-                        .iter()
-                        .map(|&(field, boost)| {
-                            (Occur::Should, term_query(field, &t.term, boost * t.weight))
-                        })
-                        .collect();
-                    (
-                        Occur::Should,
-                        Box::new(BooleanQuery::new(fq)) as Box<dyn TQuery>,
-                    )
-                })
-                .collect();
-            Box::new(BooleanQuery::with_minimum_required_clauses(per_term, need))
-        }
+    /// One query word in title, body and keywords (BM25, summed).
+    fn word_clause(&self, t: &QTerm) -> Box<dyn TQuery> {
+        let clauses: Vec<(Occur, Box<dyn TQuery>)> = self
+            .text_fields()
+            .iter()
+            .map(|&(field, boost)| (Occur::Should, term_query(field, &t.term, boost * t.weight)))
+            .collect();
+        Box::new(BooleanQuery::new(clauses))
     }
 
-    /// Visibility, kind and facet filters as non-scoring MUST clauses.
-    fn filter_clauses(
+    /// Number of documents containing the word in some text field (an upper bound).
+    fn word_df(&self, searcher: &Searcher, term: &str) -> Result<u64> {
+        let mut df = 0;
+        for (field, _) in self.text_fields() {
+            df += searcher.doc_freq(&Term::from_field_text(field, term))?;
+        }
+        Ok(df)
+    }
+
+    /// Plans the word query. Distinctive words (rarest first, within the posting budget) are
+    /// required, any of them; the other (common) words are returned separately, to be scored
+    /// on the top candidates only. With no distinctive word, all words are required, or with
+    /// `relax` only the rarest. `None` if no word occurs in the index at all.
+    fn word_plan(
+        &self,
+        searcher: &Searcher,
+        terms: &[QTerm],
+        relax: bool,
+    ) -> Result<Option<WordPlan>> {
+        let budget = self.settings.ranking.match_budget;
+        let mut with_df = Vec::with_capacity(terms.len());
+        for t in terms {
+            let df = self.word_df(searcher, &t.term)?;
+            if df > 0 {
+                with_df.push((t, df));
+            }
+        }
+        if with_df.is_empty() {
+            return Ok(None);
+        }
+        let mut by_df: Vec<u64> = with_df.iter().map(|(_, df)| *df).collect();
+        by_df.sort_unstable();
+        let mut limit = 0;
+        let mut spent = 0u64;
+        for df in &by_df {
+            if spent + df > budget {
+                break;
+            }
+            spent += df;
+            limit = *df;
+        }
+        if spent == 0 && !relax && with_df.len() > 1 {
+            let clauses = with_df
+                .iter()
+                .map(|(t, _)| (Occur::Must, self.word_clause(t)))
+                .collect();
+            return Ok(Some(WordPlan {
+                query: BooleanQuery::new(clauses),
+                common: Vec::new(),
+                all_required: true,
+            }));
+        }
+        if spent == 0 {
+            limit = by_df[0];
+        }
+        let mut required: Vec<(Occur, Box<dyn TQuery>)> = Vec::new();
+        let mut common = Vec::new();
+        for (t, df) in &with_df {
+            if *df <= limit {
+                for (field, boost) in self.text_fields() {
+                    required.push((Occur::Should, term_query(field, &t.term, boost * t.weight)));
+                }
+            } else {
+                common.push((*t).clone());
+            }
+        }
+        Ok(Some(WordPlan {
+            query: BooleanQuery::new(required),
+            common,
+            all_required: false,
+        }))
+    }
+
+    /// Adds the BM25 of the common query words to the candidates (seeking their posting lists to
+    /// the candidates only) and re-sorts them.
+    fn add_common_words(
+        &self,
+        searcher: &Searcher,
+        cands: &mut [(f32, DocAddress)],
+        common: &[QTerm],
+    ) -> Result<()> {
+        if common.is_empty() || cands.is_empty() {
+            return Ok(());
+        }
+        let mut terms = Vec::with_capacity(common.len() * 3);
+        for t in common {
+            for (field, boost) in self.text_fields() {
+                terms.push((field, t.term.clone(), boost * t.weight));
+            }
+        }
+        let addrs: Vec<DocAddress> = cands.iter().map(|c| c.1).collect();
+        let extra = score_docs(searcher, &terms, &addrs)?;
+        for (c, e) in cands.iter_mut().zip(extra) {
+            c.0 += e;
+        }
+        sort_desc(cands);
+        Ok(())
+    }
+
+    /// Visibility, kind and facet filters.
+    fn filter(
         &self,
         visible_to: &[String],
         kind: Option<DocKind>,
         filters: &[(Facet, String)],
-    ) -> Vec<(Occur, Box<dyn TQuery>)> {
-        let mut clauses: Vec<(Occur, Box<dyn TQuery>)> = Vec::new();
-        let vis: Vec<&str> = visible_to.iter().map(String::as_str).collect();
-        clauses.push((Occur::Must, filter_any(self.fields.visible, &vis)));
+    ) -> Filter {
+        let mut groups = vec![(self.fields.visible, visible_to.to_vec())];
         if let Some(kind) = kind {
-            clauses.push((Occur::Must, filter_any(self.fields.kind, &[kind.as_str()])));
+            groups.push((self.fields.kind, vec![kind.as_str().to_string()]));
         }
-        let mut by_facet: BTreeMap<Facet, Vec<&str>> = BTreeMap::new();
+        let mut by_facet: BTreeMap<Facet, Vec<String>> = BTreeMap::new();
         for (facet, value) in filters {
-            by_facet.entry(*facet).or_default().push(value.as_str());
+            by_facet.entry(*facet).or_default().push(value.clone());
         }
         for (facet, values) in by_facet {
-            clauses.push((
-                Occur::Must,
-                filter_any(self.fields.filter_field(facet), &values),
-            ));
+            groups.push((self.fields.filter_field(facet), values));
         }
-        clauses
+        Filter { groups }
+    }
+
+    /// One pass over the documents matching `query` and `filter`.
+    fn gather(
+        &self,
+        searcher: &Searcher,
+        query: &dyn TQuery,
+        filter: &Filter,
+        top_k: usize,
+        top_by: TopBy,
+        facet_limit: Option<usize>,
+    ) -> Result<Gathered> {
+        Ok(searcher.search(
+            query,
+            &Gather {
+                filter: filter.clone(),
+                bits_cache: &self.bits_cache,
+                facet_cache: facet_limit.map(|_| self.facet_cache.clone()),
+                facet_limit: facet_limit.unwrap_or(0),
+                top_k,
+                top_by,
+            },
+        )?)
     }
 
     /// Searches. Hits, total and facet counts only cover documents visible to `q.visible_to`.
@@ -170,93 +249,86 @@ impl SearchIndex {
         let ranking = &self.settings.ranking;
         let terms = word_terms(&q.text, ranking.query_search_mode);
         let ngrams = ngram_terms(&q.text, self.settings.char_unigrams);
-        let filters = self.filter_clauses(&q.visible_to, q.kind, &q.filters);
-        let facet_collector = FacetCounts {
-            facets: Facet::ALL.to_vec(),
-        };
+        let filter = self.filter(&q.visible_to, q.kind, &q.filters);
         let page_end = q.offset + q.limit;
-
-        let (mut ranked, total, facet_fruit, text_query) = if terms.is_empty() && ngrams.is_empty()
-        {
-            // Browsing: everything that passes the filters, newest first.
-            let query = BooleanQuery::new(filters);
-            let (top, facets, total) = searcher.search(
-                &query,
-                &(
-                    TopDocs::with_limit(page_end)
-                        .order_by_fast_field::<i64>("updated_at", Order::Desc),
-                    facet_collector,
-                    Count,
-                ),
-            )?;
-            let ranked: Vec<(f32, DocAddress)> = top.into_iter().map(|(_, a)| (0.0, a)).collect();
-            (ranked, total, facets, None)
-        } else {
-            let mut text_q = self.word_query(&terms);
-            let run = |text_q: &dyn TQuery| -> Result<_> {
-                let mut clauses = vec![(Occur::Must, text_q.box_clone())];
-                clauses.extend(filters.iter().map(|(o, c)| (*o, c.box_clone())));
-                let query = BooleanQuery::new(clauses);
-                Ok(match q.sort {
-                    Sort::Relevance => {
-                        let k = page_end.max(ranking.rerank_k).max(1);
-                        searcher.search(
-                            &query,
-                            &(
-                                TopDocs::with_limit(k).order_by_score(),
-                                facet_collector_clone(),
-                                Count,
-                            ),
-                        )?
-                    }
-                    Sort::Date => {
-                        let (top, f, c) = searcher.search(
-                            &query,
-                            &(
-                                TopDocs::with_limit(page_end)
-                                    .order_by_fast_field::<i64>("updated_at", Order::Desc),
-                                facet_collector_clone(),
-                                Count,
-                            ),
-                        )?;
-                        (top.into_iter().map(|(_, a)| (0.0, a)).collect(), f, c)
-                    }
-                })
-            };
-            let (mut top, mut facets, mut total) = if terms.is_empty() {
-                (Vec::new(), Vec::new(), 0)
-            } else {
-                run(text_q.as_ref())?
-            };
-            if total == 0 && !ngrams.is_empty() {
-                // Nothing shares a word with the query (e.g. a segmentation mismatch of an
-                // unknown word): fall back to character ngrams.
-                let clauses: Vec<(Occur, Box<dyn TQuery>)> = ngrams
-                    .iter()
-                    .map(|t| {
-                        (
-                            Occur::Should,
-                            term_query(self.fields.ngram, &t.term, t.weight),
-                        )
-                    })
-                    .collect();
-                text_q = Box::new(BooleanQuery::new(clauses));
-                (top, facets, total) = run(text_q.as_ref())?;
+        let (top_k, top_by) = match q.sort {
+            Sort::Relevance if !(terms.is_empty() && ngrams.is_empty()) => {
+                (page_end.max(ranking.candidates), TopBy::Score)
             }
-            if q.sort == Sort::Relevance && !top.is_empty() {
-                self.rerank(&searcher, &mut top, &ngrams)?;
-            }
-            (top, total as usize, facets, Some(text_q))
+            _ => (page_end, TopBy::Field("updated_at")),
         };
-        let _ = text_query;
+        let run = |query: &dyn TQuery| {
+            self.gather(
+                &searcher,
+                query,
+                &filter,
+                top_k,
+                top_by,
+                Some(q.facet_limit),
+            )
+        };
 
-        result.total = total as u64;
-        for (facet, counts) in Facet::ALL.iter().zip(facet_fruit) {
-            let mut v: Vec<(String, u64)> = counts.into_iter().collect();
-            v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            result.facets.insert(facet.as_str().to_string(), v);
+        let mut found = None;
+        let mut common = Vec::new();
+        if terms.is_empty() && ngrams.is_empty() {
+            // Browsing: everything that passes the filters, newest first.
+            found = Some(run(&AllQuery)?);
+        } else if let Some(plan) = self.word_plan(&searcher, &terms, false)? {
+            let all_required = plan.all_required;
+            common = plan.common;
+            let mut g = run(&plan.query)?;
+            if g.count == 0 && all_required {
+                // Only common words, never all together: require the rarest.
+                if let Some(plan) = self.word_plan(&searcher, &terms, true)? {
+                    common = plan.common;
+                    g = run(&plan.query)?;
+                }
+            }
+            found = Some(g);
         }
-        let page: Vec<(f32, DocAddress)> = ranked.drain(..).skip(q.offset).take(q.limit).collect();
+        if found.as_ref().is_none_or(|g| g.count == 0) && !ngrams.is_empty() {
+            // Nothing shares a word with the query (e.g. a segmentation mismatch of an unknown
+            // word): fall back to character n-grams.
+            let clauses: Vec<(Occur, Box<dyn TQuery>)> = ngrams
+                .iter()
+                .map(|t| {
+                    (
+                        Occur::Should,
+                        term_query(self.fields.ngram, &t.term, t.weight),
+                    )
+                })
+                .collect();
+            common.clear();
+            found = Some(run(&BooleanQuery::new(clauses))?);
+        }
+        let Some(found) = found else {
+            return Ok(result);
+        };
+        let mut ranked: Vec<(f32, DocAddress)> = found
+            .top
+            .into_iter()
+            .map(|(key, a)| {
+                (
+                    if top_by == TopBy::Score {
+                        key as f32
+                    } else {
+                        0.0
+                    },
+                    a,
+                )
+            })
+            .collect();
+        if top_by == TopBy::Score && !ranked.is_empty() {
+            self.add_common_words(&searcher, &mut ranked, &common)?;
+            ranked.truncate(page_end.max(ranking.rerank_k));
+            self.rerank(&searcher, &mut ranked, &ngrams)?;
+        }
+        result.total = found.count;
+        for (facet, counts) in Facet::ALL.iter().zip(found.facets) {
+            result.facets.insert(facet.as_str().to_string(), counts);
+        }
+        let page: Vec<(f32, DocAddress)> =
+            ranked.into_iter().skip(q.offset).take(q.limit).collect();
         result.hits = self.hits(&searcher, &page, &terms)?;
         Ok(result)
     }
@@ -424,41 +496,42 @@ impl SearchIndex {
             return Ok(Vec::new());
         }
         let fields = self.text_fields();
-        let mut text_clauses: Vec<(Occur, Box<dyn TQuery>)> = Vec::new();
+        let mut clauses: Vec<(Occur, Box<dyn TQuery>)> = Vec::new();
         for t in &key {
             for (field, boost) in fields {
-                text_clauses.push((Occur::Should, term_query(field, &t.term, boost * t.weight)));
+                clauses.push((Occur::Should, term_query(field, &t.term, boost * t.weight)));
             }
         }
-        let mut clauses: Vec<(Occur, Box<dyn TQuery>)> =
-            vec![(Occur::Must, Box::new(BooleanQuery::new(text_clauses)))];
+        let mut filter = Filter::default();
         if let Some(vis) = &src.visible_to {
             if vis.is_empty() {
                 return Ok(Vec::new());
             }
-            let vis: Vec<&str> = vis.iter().map(String::as_str).collect();
-            clauses.push((Occur::Must, filter_any(self.fields.visible, &vis)));
+            filter.groups.push((self.fields.visible, vis.clone()));
         }
         if let Some(kind) = src.target {
-            clauses.push((Occur::Must, filter_any(self.fields.kind, &[kind.as_str()])));
-            for id in &src.exclude {
-                clauses.push((
-                    Occur::MustNot,
-                    filter_term(self.fields.key, &crate::schema::doc_key(kind, *id)),
-                ));
+            filter
+                .groups
+                .push((self.fields.kind, vec![kind.as_str().to_string()]));
+        }
+        let found = self.gather(
+            &searcher,
+            &BooleanQuery::new(clauses),
+            &filter,
+            src.limit + src.exclude.len(),
+            TopBy::Score,
+            None,
+        )?;
+        let mut top = Vec::with_capacity(src.limit);
+        for (score, addr) in found.top {
+            let (id, kind) = id_kind(&searcher, addr)?;
+            if src.exclude.contains(&id) && src.target.is_none_or(|t| t == kind) {
+                continue;
             }
-        } else {
-            for id in &src.exclude {
-                for kind in [DocKind::Achievement, DocKind::Demand] {
-                    clauses.push((
-                        Occur::MustNot,
-                        filter_term(self.fields.key, &crate::schema::doc_key(kind, *id)),
-                    ));
-                }
+            if top.len() < src.limit {
+                top.push((score as f32, addr, id, kind));
             }
         }
-        let query = BooleanQuery::new(clauses);
-        let top = searcher.search(&query, &TopDocs::with_limit(src.limit).order_by_score())?;
         let addrs: Vec<DocAddress> = top.iter().map(|t| t.1).collect();
         // Which key terms each hit contains (in any text field).
         let mut shared: Vec<Vec<String>> = vec![Vec::new(); addrs.len()];
@@ -476,38 +549,37 @@ impl SearchIndex {
                 }
             }
         }
-        let mut out = Vec::with_capacity(top.len());
-        for ((score, addr), shared_terms) in top.into_iter().zip(shared) {
-            let seg = searcher.segment_reader(addr.segment_ord);
-            let ids = seg.fast_fields().i64("id")?;
-            let id = ids.first(addr.doc_id).unwrap_or_default();
-            let kind = match seg.fast_fields().str("kind")? {
-                Some(col) => {
-                    let mut s = String::new();
-                    match col.term_ords(addr.doc_id).next() {
-                        Some(ord) if col.ord_to_str(ord, &mut s)? => {
-                            DocKind::parse(&s).unwrap_or_default()
-                        }
-                        _ => DocKind::default(),
-                    }
-                }
-                None => DocKind::default(),
-            };
-            out.push(MoreLikeHit {
+        Ok(top
+            .into_iter()
+            .zip(shared)
+            .map(|((score, _, id, kind), shared_terms)| MoreLikeHit {
                 id,
                 kind,
                 score,
                 shared_terms,
-            });
-        }
-        Ok(out)
+            })
+            .collect())
     }
 }
 
-fn facet_collector_clone() -> FacetCounts {
-    FacetCounts {
-        facets: Facet::ALL.to_vec(),
+/// Database id and kind of a document (from fast fields).
+fn id_kind(searcher: &Searcher, addr: DocAddress) -> Result<(i64, DocKind)> {
+    let seg = searcher.segment_reader(addr.segment_ord);
+    let id = seg
+        .fast_fields()
+        .i64("id")?
+        .first(addr.doc_id)
+        .unwrap_or_default();
+    let mut kind = DocKind::default();
+    if let Some(col) = seg.fast_fields().str("kind")? {
+        let mut s = String::new();
+        if let Some(ord) = col.term_ords(addr.doc_id).next() {
+            if col.ord_to_str(ord, &mut s)? {
+                kind = DocKind::parse(&s).unwrap_or_default();
+            }
+        }
     }
+    Ok((id, kind))
 }
 
 fn sort_desc(cands: &mut [(f32, DocAddress)]) {
@@ -615,9 +687,4 @@ fn match_docs(
         }
     }
     Ok(out)
-}
-
-#[allow(dead_code)]
-fn all_query() -> Box<dyn TQuery> {
-    Box::new(AllQuery)
 }

@@ -41,7 +41,7 @@ fn merge_ranges(ranges: impl Iterator<Item = (usize, usize)>) -> Vec<(usize, usi
     let mut merged: Vec<(usize, usize)> = Vec::new();
     for r in ranges {
         match merged.last_mut() {
-            Some(last) if r.0 <= last.1 => last.1 = last.1.max(r.1),
+            Some(last) if r.0 < last.1 => last.1 = last.1.max(r.1),
             _ => merged.push(r),
         }
     }

@@ -212,7 +212,7 @@ impl Store {
         let (value, records_url) = match (o.measurement, o.metric) {
             (Measurement::Computed, Some(m)) => {
                 let contracts_url = |measure: &str| {
-                    format!("/api/v1/stats/contracts/records?region={prefix}&from={from}&to={to}&measure={measure}")
+                    format!("/stats/contracts/records?region={prefix}&from={from}&to={to}&measure={measure}")
                 };
                 match m {
                     Metric::ContractTurnover

@@ -22,8 +22,8 @@ pub use achievements::{
 mod demands;
 pub use demands::{DemandImportRow, DemandQuery, DemandSort, DemandView};
 pub mod demo;
-mod orgs;
 mod indicators;
+mod orgs;
 pub use indicators::{region_prefix, Indicator, ScoreItem, Scorecard, YearFacts};
 mod plan;
 pub use plan::{

@@ -646,3 +646,116 @@ pub async fn publication_years(state: &AppState) -> Result<Vec<YearCount>, ApiEr
 pub async fn publications(State(state): State<AppState>) -> ApiResult<Json<Vec<YearCount>>> {
     Ok(Json(publication_years(&state).await?))
 }
+
+/// The configurable rules of this module (docs/scoring.md).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AchievementSettings {
+    /// Months after which a published record not updated or renewed is stale.
+    pub stale_months: u32,
+    /// Score weights and thresholds.
+    #[schema(value_type = Object)]
+    pub score_rules: incentive::ScoreRules,
+    /// Which units get how much (at most 100,000 yuan each).
+    #[schema(value_type = Object)]
+    pub reward_rule: incentive::RewardRule,
+}
+
+/// A change of the settings; absent parts stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AchievementSettingsBody {
+    pub stale_months: Option<u32>,
+    #[schema(value_type = Option<Object>)]
+    pub score_rules: Option<incentive::ScoreRules>,
+    #[schema(value_type = Option<Object>)]
+    pub reward_rule: Option<incentive::RewardRule>,
+}
+
+async fn current_settings(state: &AppState) -> Result<AchievementSettings, ApiError> {
+    Ok(AchievementSettings {
+        stale_months: state.store.achievement_stale_months().await?,
+        score_rules: state.store.score_rules().await?,
+        reward_rule: state.store.reward_rule().await?,
+    })
+}
+
+/// The stale period, the score rules and the reward rule (bureau).
+#[utoipa::path(get, path = "/api/v1/achievements/settings", tag = "achievements",
+    security(("bearer" = [])),
+    responses((status = 200, body = AchievementSettings), (status = 401, body = crate::error::ErrorBody),
+        (status = 403, body = crate::error::ErrorBody)))]
+pub async fn get_settings(
+    State(state): State<AppState>,
+    _auth: Auth<Bureau>,
+) -> ApiResult<Json<AchievementSettings>> {
+    Ok(Json(current_settings(&state).await?))
+}
+
+/// Change the stale period, the score rules or the reward rule (bureau; validated, audited).
+#[utoipa::path(put, path = "/api/v1/achievements/settings", tag = "achievements",
+    request_body = AchievementSettingsBody,
+    security(("bearer" = [])),
+    responses((status = 200, body = AchievementSettings), (status = 401, body = crate::error::ErrorBody),
+        (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn update_settings(
+    State(state): State<AppState>,
+    auth: Auth<Bureau>,
+    Json(body): Json<AchievementSettingsBody>,
+) -> ApiResult<Json<AchievementSettings>> {
+    let mut errs = Vec::new();
+    if let Some(m) = body.stale_months {
+        if !(1..=120).contains(&m) {
+            errs.push(FieldError::new("stale_months", "must be 1–120"));
+        }
+    }
+    if let Some(r) = &body.score_rules {
+        if let Err(e) = r.validate() {
+            errs.extend(
+                e.into_iter()
+                    .map(|f| FieldError::new(format!("score_rules.{}", f.field), f.message)),
+            );
+        }
+    }
+    if let Some(r) = &body.reward_rule {
+        if let Err(e) = r.validate() {
+            errs.extend(
+                e.into_iter()
+                    .map(|f| FieldError::new(format!("reward_rule.{}", f.field), f.message)),
+            );
+        }
+    }
+    if !errs.is_empty() {
+        return Err(ApiError::validation(errs));
+    }
+    let actor = auth.actor();
+    if let Some(m) = body.stale_months {
+        state
+            .store
+            .set_setting(
+                &actor,
+                chengguo_core::achievement::STALE_MONTHS_SETTING,
+                &serde_json::json!(m),
+            )
+            .await?;
+    }
+    if let Some(r) = &body.score_rules {
+        state
+            .store
+            .set_setting(
+                &actor,
+                incentive::SCORE_RULES_SETTING,
+                &serde_json::to_value(r).map_err(ApiError::internal)?,
+            )
+            .await?;
+    }
+    if let Some(r) = &body.reward_rule {
+        state
+            .store
+            .set_setting(
+                &actor,
+                incentive::REWARD_RULE_SETTING,
+                &serde_json::to_value(r).map_err(ApiError::internal)?,
+            )
+            .await?;
+    }
+    Ok(Json(current_settings(&state).await?))
+}

@@ -89,7 +89,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(achievements::scores))
         .routes(routes!(achievements::rewards))
         .routes(routes!(achievements::publications))
-        .routes(routes!(achievements::get_settings, achievements::update_settings))
+        .routes(routes!(
+            achievements::get_settings,
+            achievements::update_settings
+        ))
         .routes(routes!(demands::list, demands::create))
         .routes(routes!(demands::get_one, demands::update))
         .routes(routes!(demands::action))

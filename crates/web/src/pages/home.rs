@@ -48,7 +48,10 @@ fn workspace(ctx: &Ctx) -> Vec<(&'static str, String)> {
     }
     if u.roles.contains(&Role::Bureau) || u.roles.contains(&Role::District) {
         w.push((ctx.pick("成果转化看板", "Dashboard"), "/dashboard".into()));
-        w.push((ctx.pick("区县考核", "District scorecards"), "/scorecards".into()));
+        w.push((
+            ctx.pick("区县考核", "District scorecards"),
+            "/scorecards".into(),
+        ));
     }
     if u.roles.contains(&Role::District) {
         if let Some(d) = &u.district_code {
@@ -103,17 +106,35 @@ fn workspace(ctx: &Ctx) -> Vec<(&'static str, String)> {
     }) {
         w.push((ctx.pick("我的合同", "My contracts"), "/contracts".into()));
     }
-    if u.roles.iter().any(|r| matches!(r, Role::Unit | Role::Enterprise | Role::Broker)) {
-        w.push((ctx.pick("填报技术合同", "New contract"), "/contracts/new".into()));
+    if u.roles
+        .iter()
+        .any(|r| matches!(r, Role::Unit | Role::Enterprise | Role::Broker))
+    {
+        w.push((
+            ctx.pick("填报技术合同", "New contract"),
+            "/contracts/new".into(),
+        ));
     }
     if u.roles.contains(&Role::Registrar) {
-        w.push((ctx.pick("登记队列", "Registration queue"), "/contracts/queue".into()));
+        w.push((
+            ctx.pick("登记队列", "Registration queue"),
+            "/contracts/queue".into(),
+        ));
     }
     if u.roles.contains(&Role::Bureau) {
-        w.push((ctx.pick("导入技术合同", "Import contracts"), "/contracts/import".into()));
+        w.push((
+            ctx.pick("导入技术合同", "Import contracts"),
+            "/contracts/import".into(),
+        ));
     }
-    if u.roles.iter().any(|r| matches!(r, Role::Bureau | Role::District | Role::Registrar)) {
-        w.push((ctx.pick("技术合同统计", "Contract statistics"), "/stats/contracts".into()));
+    if u.roles
+        .iter()
+        .any(|r| matches!(r, Role::Bureau | Role::District | Role::Registrar))
+    {
+        w.push((
+            ctx.pick("技术合同统计", "Contract statistics"),
+            "/stats/contracts".into(),
+        ));
     }
     w.push((
         ctx.pick("API 文档", "API documentation"),
