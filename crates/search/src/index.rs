@@ -347,6 +347,12 @@ impl SearchIndex {
         Ok((index, OpenOutcome::Rebuilt { reason }))
     }
 
+    /// Takes the index writer now (it is otherwise taken at the first write), so that a second
+    /// process opening the same directory finds it in use ([`dir_in_use`]).
+    pub fn hold_writer(&self) -> Result<()> {
+        self.writer().map(|_| ())
+    }
+
     /// The directory, if the index is on disk.
     pub fn dir(&self) -> Option<&Path> {
         self.dir.as_deref()
@@ -564,5 +570,18 @@ impl SearchIndex {
     /// Number of segments (as of the last commit).
     pub fn segment_count(&self) -> usize {
         self.reader.searcher().segment_readers().len()
+    }
+}
+
+/// Whether an index writer (of this or another process) holds the index in `dir`: then the
+/// directory must be neither written nor wiped.
+pub fn dir_in_use(dir: &Path) -> bool {
+    use tantivy::directory::{Directory, MmapDirectory, INDEX_WRITER_LOCK};
+    if !dir.is_dir() {
+        return false;
+    }
+    match MmapDirectory::open(dir) {
+        Ok(d) => d.acquire_lock(&INDEX_WRITER_LOCK).is_err(),
+        Err(_) => false,
     }
 }

@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 pub use analysis::{analyze, warm_up, AnalyzedToken};
 pub use error::{Result, SearchError};
 pub use eval::{eval_csl, eval_csl_with, percentile, EvalOptions, EvalReport};
-pub use index::{IndexSettings, OpenOutcome, Ranking, SearchIndex};
+pub use index::{dir_in_use, IndexSettings, OpenOutcome, Ranking, SearchIndex};
 
 /// What an indexed document is.
 #[derive(

@@ -30,6 +30,8 @@ pub use plan::{
     DistrictTarget, IndicatorEntry, PlanVersion, PlanWriteError, StoredPlan, TaskReport, TaskState,
     DEFAULT_REPORT_CADENCE_DAYS, REPORT_CADENCE_SETTING,
 };
+pub mod search;
+pub use search::{SearchService, SyncReport};
 mod sql;
 mod uploads;
 pub use uploads::Upload;
@@ -92,6 +94,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Search(#[from] chengguo_search::SearchError),
 }
 
 impl StoreError {
