@@ -1,6 +1,7 @@
 //! `chengguo`: the one binary. `serve` runs the platform; the other subcommands operate on the
 //! same database (migrate, import, export, admin, audit, backup).
 
+mod eval;
 mod settings;
 
 use anyhow::{bail, Context, Result};
@@ -80,6 +81,11 @@ enum Command {
     },
     /// Print the OpenAPI document of the JSON API.
     Openapi,
+    /// Quality evaluations: `eval search` measures search on CSL (docs/benchmarks.md).
+    Eval {
+        #[command(subcommand)]
+        cmd: eval::EvalCmd,
+    },
     /// Write a consistent online copy of the database to a new SQLite file.
     Backup {
         #[command(flatten)]
@@ -352,6 +358,7 @@ async fn run(cli: Cli) -> Result<i32> {
         Command::Plan {
             cmd: PlanCmd::Load { file, db, check },
         } => plan_load(&settings, &file, &db, check).await,
+        Command::Eval { cmd } => eval::run(cmd).await,
         Command::Openapi => {
             println!(
                 "{}",
