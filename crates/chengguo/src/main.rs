@@ -86,6 +86,15 @@ enum Command {
         #[command(subcommand)]
         cmd: eval::EvalCmd,
     },
+    /// Rebuild the search index from the database, and ask every running server on the same
+    /// database to rebuild its own.
+    Reindex {
+        #[command(flatten)]
+        db: Db,
+        /// Index directory (default: the server's, see docs/CONFIGURATION.md).
+        #[arg(long)]
+        index_dir: Option<PathBuf>,
+    },
     /// Write a consistent online copy of the database to a new SQLite file.
     Backup {
         #[command(flatten)]
@@ -366,6 +375,7 @@ async fn run(cli: Cli) -> Result<i32> {
             );
             Ok(0)
         }
+        Command::Reindex { db, index_dir } => reindex(&settings, &db, index_dir).await,
         Command::Backup { db, to } => {
             let store = open(&settings, &db).await?;
             let summary = store.backup_to(&to).await?;
@@ -376,6 +386,49 @@ async fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
     }
+}
+
+/// `chengguo reindex`: the request goes through the database (an audited setting), so that every
+/// server's sync loop rebuilds its index; the local directory is rebuilt here unless a running
+/// server holds it.
+async fn reindex(settings: &Settings, db: &Db, index_dir: Option<PathBuf>) -> Result<i32> {
+    let store = open(settings, db).await?;
+    let url = settings.database_url(db.database_url.as_deref());
+    store
+        .set_setting(
+            &Actor::system("reindex"),
+            chengguo_store::search::REBUILD_SETTING,
+            &serde_json::json!(chengguo_store::now()),
+        )
+        .await?;
+    let Some(dir) = index_dir.or_else(|| settings.search_index_dir(&url)) else {
+        println!("no index directory for {url}: running servers rebuild their in-memory index");
+        return Ok(0);
+    };
+    if chengguo_search::dir_in_use(&dir) {
+        println!(
+            "a running server holds {}: it rebuilds its index within a second (as does every server on this database)",
+            dir.display()
+        );
+        return Ok(0);
+    }
+    let started = std::time::Instant::now();
+    let (svc, report) = chengguo_store::SearchService::open(store.clone(), Some(&dir)).await?;
+    let report = if report.rebuilt {
+        report
+    } else {
+        svc.rebuild().await?
+    };
+    println!(
+        "rebuilt {}: {} documents in {:.1}s (database change {})",
+        dir.display(),
+        report.upserted,
+        started.elapsed().as_secs_f64(),
+        report.seq
+    );
+    drop(svc);
+    store.close().await;
+    Ok(0)
 }
 
 /// `chengguo import contracts`: a progress bar while rows are written, then a summary.
@@ -663,7 +716,33 @@ async fn serve(settings: &Settings, db: &Db, addr: Option<String>, demo: bool) -
         login_window_minutes: settings.login_window_minutes,
         ..Default::default()
     };
-    let app = chengguo_web::app(chengguo_web::AppState::new(store.clone(), config));
+    let url = settings.database_url(db.database_url.as_deref());
+    let index_dir = settings.search_index_dir(&url);
+    let started = std::time::Instant::now();
+    let (search, report) = chengguo_store::SearchService::open(store.clone(), index_dir.as_deref())
+        .await
+        .context("opening the search index")?;
+    match search.location() {
+        chengguo_store::search::IndexLocation::Dir(d) => println!(
+            "search: index {} ({} documents {} in {:.1}s)",
+            d.display(),
+            report.upserted,
+            if report.rebuilt { "built" } else { "updated" },
+            started.elapsed().as_secs_f64()
+        ),
+        chengguo_store::search::IndexLocation::Memory { reason } => {
+            println!("search: index in memory ({reason})")
+        }
+    }
+    let search = std::sync::Arc::new(search);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let sync_loop = tokio::spawn(search.clone().run(
+        std::time::Duration::from_millis(settings.search_sync_ms),
+        async move {
+            let _ = stop_rx.await;
+        },
+    ));
+    let app = chengguo_web::app(chengguo_web::AppState::new(store.clone(), config, search));
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
@@ -696,6 +775,8 @@ async fn serve(settings: &Settings, db: &Db, addr: Option<String>, demo: bool) -
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;
+    let _ = stop_tx.send(());
+    let _ = sync_loop.await;
     store.close().await;
     println!("Chengguo stopped");
     Ok(0)

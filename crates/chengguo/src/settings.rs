@@ -16,6 +16,11 @@ pub struct Settings {
     pub session_ttl_hours: i64,
     pub login_max_failures: i64,
     pub login_window_minutes: i64,
+    /// Search index directory; default next to an SQLite file (`chengguo.db.search`) or
+    /// `chengguo-search-<hash>` for PostgreSQL. `CHENGGUO_SEARCH_INDEX_DIR`.
+    pub search_index_dir: Option<std::path::PathBuf>,
+    /// How often the server applies changes committed by other processes to its search index.
+    pub search_sync_ms: u64,
 }
 
 impl Default for Settings {
@@ -28,6 +33,8 @@ impl Default for Settings {
             session_ttl_hours: 12,
             login_max_failures: 5,
             login_window_minutes: 15,
+            search_index_dir: None,
+            search_sync_ms: 250,
         }
     }
 }
@@ -54,10 +61,23 @@ impl Settings {
         if let Some(v) = env_i64("CHENGGUO_LOGIN_WINDOW_MINUTES") {
             s.login_window_minutes = v;
         }
+        if let Ok(v) = std::env::var("CHENGGUO_SEARCH_INDEX_DIR") {
+            s.search_index_dir = Some(v.into());
+        }
+        if let Some(v) = env_i64("CHENGGUO_SEARCH_SYNC_MS") {
+            s.search_sync_ms = v.max(10) as u64;
+        }
         if let Ok(v) = std::env::var("CHENGGUO_SECURE_COOKIES") {
             s.secure_cookies = matches!(v.as_str(), "1" | "true" | "yes");
         }
         Ok(s)
+    }
+
+    /// The search index directory for a database URL.
+    pub fn search_index_dir(&self, database_url: &str) -> Option<std::path::PathBuf> {
+        self.search_index_dir
+            .clone()
+            .or_else(|| chengguo_store::search::default_index_dir(database_url))
     }
 
     /// The flag (or DATABASE_URL, which clap reads into the flag) wins over the file.

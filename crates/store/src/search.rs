@@ -71,7 +71,8 @@ fn non_empty(s: Option<String>) -> Option<String> {
     s.filter(|x| !x.trim().is_empty())
 }
 
-const ACH_SQL: &str = "SELECT a.id, a.owner_org_id, a.ref, a.title, a.abstract AS body, a.keywords, \
+const ACH_SQL: &str =
+    "SELECT a.id, a.owner_org_id, a.ref, a.title, a.abstract AS body, a.keywords, \
     a.chains, a.tech_field, a.stage, a.status, a.visibility, a.updated_at, o.division_code, o.kind \
     FROM achievements a JOIN organizations o ON o.id = a.owner_org_id";
 const DEM_SQL: &str = "SELECT d.id, d.owner_org_id, d.ref, d.title, d.description AS body, d.keywords, \
@@ -311,7 +312,11 @@ impl SearchService {
                     dir.display()
                 );
                 tracing::warn!("{reason}");
-                (SearchIndex::in_memory()?, IndexLocation::Memory { reason }, true)
+                (
+                    SearchIndex::in_memory()?,
+                    IndexLocation::Memory { reason },
+                    true,
+                )
             }
             Some(dir) => {
                 let opened = if dir.join("meta.json").is_file() {
@@ -495,7 +500,11 @@ impl SearchService {
 
     /// Runs [`SearchService::sync`] every `every` until `stop` resolves. Errors are logged and
     /// retried at the next tick.
-    pub async fn run(self: Arc<Self>, every: Duration, stop: impl std::future::Future<Output = ()>) {
+    pub async fn run(
+        self: Arc<Self>,
+        every: Duration,
+        stop: impl std::future::Future<Output = ()>,
+    ) {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tokio::pin!(stop);
@@ -550,6 +559,9 @@ mod tests {
             record_audiences(3, true, false, "broker"),
             vec!["org:3", "bureau", "broker"]
         );
-        assert_eq!(record_audiences(3, false, true, "signed_in"), vec!["org:3", "bureau"]);
+        assert_eq!(
+            record_audiences(3, false, true, "signed_in"),
+            vec!["org:3", "bureau"]
+        );
     }
 }

@@ -18,7 +18,7 @@ pub mod ops;
 pub mod pages;
 
 use axum::Router;
-use chengguo_store::Store;
+use chengguo_store::{SearchService, Store};
 use std::sync::Arc;
 
 /// Settings the web layer needs (the binary fills them from flags, env and the config file).
@@ -54,14 +54,17 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<WebConfig>,
     pub metrics: Arc<ops::Metrics>,
+    /// The search index, kept in step with the database (see `chengguo_store::search`).
+    pub search: Arc<SearchService>,
 }
 
 impl AppState {
-    pub fn new(store: Store, config: WebConfig) -> Self {
+    pub fn new(store: Store, config: WebConfig, search: Arc<SearchService>) -> Self {
         Self {
             store,
             config: Arc::new(config),
             metrics: Arc::new(ops::Metrics::new()),
+            search,
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod me;
 pub mod orgs;
 pub mod plan;
 pub mod reference;
+pub mod search;
 pub mod users;
 
 use crate::AppState;
@@ -39,6 +40,7 @@ use utoipa_axum::routes;
         (name = "audit", description = "审计链"),
         (name = "achievements", description = "科技成果：登记、发布、备案评分、奖励、发布计数"),
         (name = "demands", description = "技术需求"),
+        (name = "search", description = "检索与匹配：成果、需求全文检索，双向推荐"),
         (name = "reference", description = "代码表：行政区划、技术领域、单位性质 …"),
         (name = "plan", description = "行动方案：目标与指标、任务进展、区县考核"),
         (name = "contracts", description = "技术合同与认定登记"),
@@ -93,6 +95,7 @@ pub fn router() -> OpenApiRouter<AppState> {
             achievements::get_settings,
             achievements::update_settings
         ))
+        .routes(routes!(search::search))
         .routes(routes!(demands::list, demands::create))
         .routes(routes!(demands::get_one, demands::update))
         .routes(routes!(demands::action))

@@ -10,6 +10,7 @@ pub mod home;
 pub mod login;
 pub mod orgs;
 pub mod plan;
+pub mod search;
 pub mod users;
 
 use crate::auth::{CsrfToken, Viewer};
@@ -277,6 +278,7 @@ pub fn router() -> Router<AppState> {
         .merge(orgs::router())
         .merge(achievements::router())
         .merge(demands::router())
+        .merge(search::router())
         .merge(contracts::router())
         .merge(plan::router())
         .merge(audit::router())

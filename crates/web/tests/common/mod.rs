@@ -72,8 +72,14 @@ impl Browser {
 impl TestApp {
     pub async fn new(db: TestDb) -> TestApp {
         chengguo_store::demo::load(&db.store).await.unwrap();
-        let state =
-            chengguo_web::AppState::new(db.store.clone(), chengguo_web::WebConfig::default());
+        let (search, _) = chengguo_store::SearchService::open(db.store.clone(), None)
+            .await
+            .unwrap();
+        let state = chengguo_web::AppState::new(
+            db.store.clone(),
+            chengguo_web::WebConfig::default(),
+            std::sync::Arc::new(search),
+        );
         TestApp {
             app: chengguo_web::app(state),
             db,
