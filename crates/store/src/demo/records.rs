@@ -20,6 +20,37 @@ type Vocab = (
     &'static [&'static str],
 );
 
+/// English-language demo achievements: (owner, title, abstract, keywords, chain, field, stage).
+type English = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static str,
+    &'static str,
+    &'static str,
+);
+const ENGLISH: &[English] = &[
+    ("中国科学院金属研究所", "Laser cladding repair of nickel-based superalloy turbine blades",
+     "A laser cladding process restores worn tips of nickel-based superalloy turbine blades in aero-engines and gas turbines. Repaired blades recover more than 90% of the fatigue life of new parts; the process has been validated on a pilot line in Shenyang.",
+     &["laser cladding", "turbine blade", "superalloy"], "aviation", "new_materials", "pilot"),
+    ("中国科学院金属研究所", "Corrosion-resistant coatings for offshore wind turbine towers",
+     "Thermally sprayed zinc-aluminium coatings with a sealing layer protect steel towers of offshore wind turbines against salt-spray corrosion for more than 25 years, cutting maintenance costs.",
+     &["corrosion", "coating", "wind turbine"], "energy_saving_environmental", "new_materials", "mature"),
+    ("中国科学院沈阳自动化研究所", "Vision-guided collaborative robot for automotive welding lines",
+     "A collaborative robot with 3D vision locates car-body seams to within 0.05 mm and adapts welding paths in real time, for small-batch automotive welding lines. Deployed with a local parts supplier.",
+     &["collaborative robot", "machine vision", "welding"], "robotics", "advanced_manufacturing", "mature"),
+    ("中国科学院沈阳自动化研究所", "Autonomous underwater vehicle for subsea pipeline inspection",
+     "An autonomous underwater vehicle with sonar and optical sensing inspects subsea oil and gas pipelines, detecting free spans and coating damage; endurance 24 hours at 300 m depth.",
+     &["underwater vehicle", "pipeline inspection", "sonar"], "robotics", "electronic_information", "pilot"),
+    ("东北大学", "Solid-state electrolytes for lithium metal batteries",
+     "A sulfide solid electrolyte membrane suppresses lithium dendrites and keeps 90% of capacity after 1,000 cycles, enabling safer high-energy batteries for electric vehicles.",
+     &["solid electrolyte", "lithium battery", "electric vehicle"], "new_energy_vehicles", "new_energy", "lab"),
+    ("东北大学", "Digital twin for hot strip rolling mills",
+     "A digital twin of the hot strip mill predicts strip thickness and flatness from process data with machine learning and adjusts roll gaps online; tested at a steel plant, it cut off-gauge strip by 30%.",
+     &["digital twin", "rolling mill", "machine learning"], "metallurgy_building_materials", "advanced_manufacturing", "pilot"),
+];
+
 const VOCAB: &[Vocab] = &[
     (
         "auto_parts",
@@ -510,6 +541,52 @@ pub(crate) async fn load(store: &Store, actor: &Actor) -> Result<(usize, usize)>
                 return_reason: reason.to_string(),
             });
         }
+    }
+    // Some institutes file in English (or both languages): a few such records, written by hand,
+    // so that the demo shows English and mixed search. Owners by name; skipped if absent.
+    for (k, (owner, title, summary, keywords, chain, field, stage)) in ENGLISH.iter().enumerate() {
+        let Some(unit) = units.iter().find(|u| u.name == *owner) else {
+            continue;
+        };
+        let created = 300 + 40 * k as u64;
+        achievements.push(DemoAchievement {
+            owner: unit.id,
+            new: NewAchievement {
+                reference: format!("EN-{}-{:03}", unit.id, k + 1),
+                title: title.to_string(),
+                summary: summary.to_string(),
+                keywords: keywords.iter().map(|s| s.to_string()).collect(),
+                category: "applied".into(),
+                stage: Some(stage.to_string()),
+                trl: Some(match *stage {
+                    "lab" => 4,
+                    "pilot" => 6,
+                    _ => 8,
+                }),
+                attribute: Some("original".into()),
+                level: Some("international_advanced".into()),
+                ip_type: Some("patent".into()),
+                ip_numbers: format!("ZL20221{:07}.{}", 1_234_567 + k, k % 10),
+                discipline: DISCIPLINES[k % DISCIPLINES.len()].to_string(),
+                tech_field: Some(field.to_string()),
+                chains: vec![chain.to_string()],
+                transformation_modes: vec!["licensing".into()],
+                price: Some(Fen((100 + 50 * k as i64) * 1_000_000)),
+                completers: vec!["王志刚".into(), "Li Wei".into()],
+                period_start: Some("2020-03-01".into()),
+                period_end: Some("2024-12-31".into()),
+                contact_name: "陈敏".into(),
+                contact_phone: format!("024-2397{:04}", 1000 + k),
+                contact_email: format!("ttc{}@example.ac.cn", unit.id),
+                visibility: Visibility::Public,
+            },
+            status: AchievementStatus::Published,
+            created_at: day(created),
+            submitted_at: Some(day(created + 2)),
+            published_at: Some(day(created + 6)),
+            returned: 0,
+            return_reason: String::new(),
+        });
     }
     insert_achievements(store, actor, &achievements).await?;
 
