@@ -9,6 +9,7 @@ pub mod codes;
 pub mod contract;
 pub mod demand;
 pub mod incentive;
+pub mod matching;
 pub mod money;
 pub mod org;
 pub mod plan;
