@@ -483,6 +483,29 @@ impl Store {
         })
     }
 
+    /// The achievements with these ids, whatever their status, in no particular order (ids not
+    /// found are left out; callers apply the read scope).
+    pub async fn get_achievements(&self, ids: &[i64]) -> Result<Vec<AchievementView>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            // The ids are integers formatted here, not user text.
+            let list = chunk
+                .iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(",");
+            let rows = sqlx::query(&format!(
+                "SELECT {COLUMNS} FROM {FROM} WHERE a.id IN ({list})"
+            ))
+            .fetch_all(self.pool())
+            .await?;
+            for r in &rows {
+                out.push(to_view(r)?);
+            }
+        }
+        Ok(out)
+    }
+
     /// Applies a patch after checking, in the transaction, that the actor may edit this record.
     /// An update refreshes the record (it is no longer stale).
     pub async fn update_achievement(

@@ -297,6 +297,29 @@ impl Store {
         })
     }
 
+    /// The demands with these ids, whatever their status, in no particular order (ids not found
+    /// are left out; callers apply the read scope).
+    pub async fn get_demands(&self, ids: &[i64]) -> Result<Vec<DemandView>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            // The ids are integers formatted here, not user text.
+            let list = chunk
+                .iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(",");
+            let rows = sqlx::query(&format!(
+                "SELECT {COLUMNS} FROM {FROM} WHERE d.id IN ({list})"
+            ))
+            .fetch_all(self.pool())
+            .await?;
+            for r in &rows {
+                out.push(to_view(r)?);
+            }
+        }
+        Ok(out)
+    }
+
     /// Replaces the editable fields with `new` (a merged, fully parsed input).
     pub async fn update_demand(
         &self,

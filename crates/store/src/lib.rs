@@ -23,6 +23,8 @@ mod demands;
 pub use demands::{DemandImportRow, DemandQuery, DemandSort, DemandView};
 pub mod demo;
 mod indicators;
+mod matching;
+pub use matching::{MatchDecision, MatchDecisionQuery, MatchDecisionView};
 mod orgs;
 pub use indicators::{region_prefix, Indicator, ScoreItem, Scorecard, YearFacts};
 mod plan;
@@ -348,10 +350,11 @@ pub enum Table {
     TaskReports,
     IndicatorValues,
     DistrictTargets,
+    MatchDecisions,
 }
 
 impl Table {
-    pub const ALL: [Table; 22] = [
+    pub const ALL: [Table; 23] = [
         Table::Organizations,
         Table::Users,
         Table::UserRoles,
@@ -374,6 +377,7 @@ impl Table {
         Table::TaskReports,
         Table::IndicatorValues,
         Table::DistrictTargets,
+        Table::MatchDecisions,
     ];
 
     pub fn name(self) -> &'static str {
@@ -400,6 +404,7 @@ impl Table {
             Table::TaskReports => "task_reports",
             Table::IndicatorValues => "indicator_values",
             Table::DistrictTargets => "district_targets",
+            Table::MatchDecisions => "match_decisions",
         }
     }
 }
