@@ -149,6 +149,46 @@ async fn mutating_endpoints_by_role(db: &TestDb) {
         fresh_code(500)
     )
     .into_bytes();
+    // A published achievement of the demo unit and a published demand of the demo enterprise,
+    // for the match decisions.
+    let (unit, ent, bureau) = (
+        app.token("unit").await,
+        app.token("enterprise").await,
+        app.token("bureau").await,
+    );
+    let aid = app
+        .api(
+            Method::POST,
+            "/api/v1/achievements",
+            Some(&unit),
+            Some(json!({"title": "矩阵匹配成果", "keywords": ["矩阵匹配"]})),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let did = app
+        .api(
+            Method::POST,
+            "/api/v1/demands",
+            Some(&ent),
+            Some(json!({"title": "矩阵匹配需求", "keywords": ["矩阵匹配"]})),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    for (t, path) in [
+        (&unit, format!("/api/v1/achievements/{aid}/actions/submit")),
+        (
+            &bureau,
+            format!("/api/v1/achievements/{aid}/actions/publish"),
+        ),
+        (&ent, format!("/api/v1/demands/{did}/actions/publish")),
+    ] {
+        let r = app.api(Method::POST, &path, Some(t), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text());
+    }
     for (i, (role, token)) in tokens.iter().enumerate() {
         let t = token.as_deref();
         let expect = |allowed: bool, ok: StatusCode| {
@@ -223,6 +263,37 @@ async fn mutating_endpoints_by_role(db: &TestDb) {
             r.status,
             expect(true, StatusCode::CREATED),
             "POST me/tokens as {role}"
+        );
+
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/matches/decisions",
+                t,
+                Some(json!({"achievement_id": aid, "demand_id": did, "decision": "accepted"})),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            expect(
+                matches!(*role, "bureau" | "unit" | "enterprise" | "broker"),
+                StatusCode::CREATED
+            ),
+            "POST matches/decisions as {role}"
+        );
+
+        let r = app
+            .api(
+                Method::PUT,
+                "/api/v1/matches/settings",
+                t,
+                Some(json!({"threshold": 60})),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            expect(*role == "bureau", StatusCode::OK),
+            "PUT matches/settings as {role}"
         );
     }
 }

@@ -7,6 +7,7 @@ pub mod achievements;
 pub mod audit;
 pub mod contracts;
 pub mod demands;
+pub mod matching;
 pub mod me;
 pub mod orgs;
 pub mod plan;
@@ -40,6 +41,7 @@ use utoipa_axum::routes;
         (name = "audit", description = "审计链"),
         (name = "achievements", description = "科技成果：登记、发布、备案评分、奖励、发布计数"),
         (name = "demands", description = "技术需求"),
+        (name = "matching", description = "匹配推荐：成果与需求双向推荐、接受或拒绝"),
         (name = "search", description = "检索与匹配：成果、需求全文检索，双向推荐"),
         (name = "reference", description = "代码表：行政区划、技术领域、单位性质 …"),
         (name = "plan", description = "行动方案：目标与指标、任务进展、区县考核"),
@@ -100,6 +102,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(demands::get_one, demands::update))
         .routes(routes!(demands::action))
         .routes(routes!(demands::import))
+        .routes(routes!(matching::demand_matches))
+        .routes(routes!(matching::achievement_matches))
+        .routes(routes!(matching::create_decision, matching::list_decisions))
+        .routes(routes!(matching::get_settings, matching::update_settings))
         .routes(routes!(plan::get_plan, plan::load_plan))
         .routes(routes!(plan::indicators))
         .routes(routes!(plan::history))

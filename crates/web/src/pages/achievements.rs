@@ -10,6 +10,7 @@ use crate::api::achievements::{
     achievement_query, publication_years, readable, reward_list, today, AchievementListParams,
     Filers,
 };
+use crate::api::matching::Source;
 use crate::api::Paging;
 use crate::auth::{check_csrf, Auth, Bureau, CsrfForm};
 use crate::error::ApiError;
@@ -538,6 +539,8 @@ struct DetailPage<'a> {
     completeness: u32,
     error: Option<String>,
     saved: bool,
+    /// The "匹配推荐" section (signed-in viewers).
+    matches_panel: String,
 }
 
 #[derive(Deserialize)]
@@ -576,7 +579,10 @@ async fn detail(
     let can_edit = actor
         .as_ref()
         .is_some_and(|ac| achievement::can_edit(ac, a.owner_org_id).is_ok());
+    let source = Source::Achievement(Box::new(v.clone()));
+    let matches_panel = super::matching::detail_panel(&state, &ctx, source).await;
     let t = DetailPage {
+        matches_panel,
         attribute: code_name(&ctx, ATTRIBUTES, a.attribute.as_deref()),
         level: code_name(&ctx, LEVELS, a.level.as_deref()),
         ip_type: code_name(&ctx, refdata::ip_types(), a.ip_type.as_deref()),

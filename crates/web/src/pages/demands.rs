@@ -9,6 +9,7 @@ use super::achievements::{
 use super::orgs::Choice;
 use super::{render, sort_href, Ctx, Pager};
 use crate::api::demands::{demand_query, readable, today_str, DemandListParams, Posters};
+use crate::api::matching::Source;
 use crate::api::Paging;
 use crate::auth::{Auth, CsrfForm};
 use crate::error::ApiError;
@@ -327,6 +328,8 @@ struct DetailPage<'a> {
     can_edit: bool,
     actions: Vec<(String, String)>,
     saved: bool,
+    /// The "匹配推荐" section (signed-in viewers).
+    matches_panel: String,
 }
 
 #[derive(Deserialize)]
@@ -359,7 +362,10 @@ async fn detail(
     let can_edit = actor
         .as_ref()
         .is_some_and(|a| demand::can_edit(a, d.owner_org_id).is_ok());
+    let source = Source::Demand(Box::new(v.clone()));
+    let matches_panel = super::matching::detail_panel(&state, &ctx, source).await;
     render(&DetailPage {
+        matches_panel,
         contacts: scope.contacts,
         can_edit,
         actions,

@@ -22,6 +22,8 @@ struct HomePage<'a> {
     workspace: Vec<(&'static str, String)>,
     /// The plan's progress, for bureau and district accounts.
     plan_panel: String,
+    /// New matches for unit, enterprise and broker accounts.
+    match_panel: String,
 }
 
 /// Links of the workspace by role (later issues add their own).
@@ -97,6 +99,17 @@ fn workspace(ctx: &Ctx) -> Vec<(&'static str, String)> {
         ctx.pick("成果发布计数", "Publication counter"),
         "/achievements/publications".into(),
     ));
+    if u.roles.iter().any(|r| {
+        matches!(
+            r,
+            Role::Unit | Role::Enterprise | Role::Broker | Role::Bureau
+        )
+    }) {
+        w.push((
+            ctx.pick("匹配决定", "Match decisions"),
+            "/matches/decisions".into(),
+        ));
+    }
     // Technology contracts (issue #5).
     if u.roles.iter().any(|r| {
         matches!(
@@ -195,6 +208,7 @@ async fn home(State(state): State<AppState>, ctx: Ctx) -> Response {
         ),
         workspace: workspace(&ctx),
         plan_panel: super::plan::home_panel(&state, &ctx).await,
+        match_panel: super::matching::home_panel(&state, &ctx).await,
         ctx: &ctx,
         org_total,
         user_total,

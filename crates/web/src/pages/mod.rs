@@ -8,6 +8,7 @@ pub mod demands;
 pub mod docs;
 pub mod home;
 pub mod login;
+pub mod matching;
 pub mod orgs;
 pub mod plan;
 pub mod search;
@@ -278,6 +279,7 @@ pub fn router() -> Router<AppState> {
         .merge(orgs::router())
         .merge(achievements::router())
         .merge(demands::router())
+        .merge(matching::router())
         .merge(search::router())
         .merge(contracts::router())
         .merge(plan::router())
