@@ -51,6 +51,16 @@ const ENGLISH: &[English] = &[
      &["digital twin", "rolling mill", "machine learning"], "metallurgy_building_materials", "advanced_manufacturing", "pilot"),
 ];
 
+/// The enterprise demo account's demands: (title, description, keywords).
+const SIASUN_DEMANDS: &[(&str, &str, &[&str])] = &[
+    ("寻求焊装线机器人视觉引导与焊缝跟踪技术",
+     "我公司为汽车焊装线提供协作机器人，需要基于机器视觉的焊缝识别与跟踪技术，定位精度优于0.1毫米，适应小批量多品种生产。Vision-guided welding for collaborative robots.",
+     &["机器视觉", "协作机器人", "焊缝跟踪"]),
+    ("寻求移动机器人自主导航定位技术",
+     "我公司仓储物流移动机器人需要在动态环境中实现激光与视觉融合的自主导航定位，定位误差小于2厘米，希望与本地高校院所联合开发。",
+     &["移动机器人", "自主导航", "激光SLAM"]),
+];
+
 const VOCAB: &[Vocab] = &[
     (
         "auto_parts",
@@ -635,6 +645,37 @@ pub(crate) async fn load(store: &Store, actor: &Actor) -> Result<(usize, usize)>
                 },
                 status,
                 day(created.min(SPAN_DAYS)),
+            ));
+        }
+    }
+    // The enterprise demo account's own open demands, written by hand so that its workspace
+    // shows matches worth looking at (deadline a year from the day the demo is loaded).
+    if let Some(ent) = enterprises
+        .iter()
+        .find(|e| e.name == "沈阳新松机器人自动化股份有限公司")
+    {
+        let deadline = time::OffsetDateTime::now_utc().date() + time::Duration::days(365);
+        for (k, (title, description, keywords)) in SIASUN_DEMANDS.iter().enumerate() {
+            demands.push((
+                ent.id,
+                NewDemand {
+                    reference: format!("XQ-{}-9{:02}", ent.id, k + 1),
+                    title: title.to_string(),
+                    description: description.to_string(),
+                    keywords: keywords.iter().map(|s| s.to_string()).collect(),
+                    chain: Some("robotics".into()),
+                    tech_field: Some("advanced_manufacturing".into()),
+                    budget_min: Some(Fen(100_000_000)),
+                    budget_max: Some(Fen(300_000_000)),
+                    deadline: Some(deadline.to_string()),
+                    cooperation_mode: Some("joint_development".into()),
+                    district: String::new(),
+                    visibility: Visibility::Public,
+                    contact_name: "赵磊".into(),
+                    contact_phone: format!("024-3116{:04}", 2000 + k),
+                },
+                DemandStatus::Published,
+                day(SPAN_DAYS - 30 + k as u64),
             ));
         }
     }
