@@ -653,6 +653,191 @@ async fn check_site(tx: &mut Tx, site_id: Option<i64>) -> std::result::Result<()
     }
 }
 
+// ---- The statistics summary (`contract_summary`, migration 0007) ----
+
+/// The key and measures of `contract_summary` computed from `contracts` (the same expressions as
+/// migration 0007): one row per registration month and every dimension the statistics read.
+const SUMMARY_SELECT: &str =
+    "SELECT SUBSTR(registered_on, 1, 7), COALESCE(seller_division_code, ''), \
+    COALESCE(buyer_division_code, ''), buyer_country, \
+    CASE WHEN seller_nature IN ('021', '022') THEN seller_nature ELSE '' END, category, \
+    COUNT(*), CAST(SUM(contract_amount) AS BIGINT), CAST(SUM(tech_transaction_amount) AS BIGINT) \
+    FROM contracts WHERE counted = 1 AND registered_on IS NOT NULL";
+const SUMMARY_GROUP: &str =
+    " GROUP BY SUBSTR(registered_on, 1, 7), COALESCE(seller_division_code, ''), \
+    COALESCE(buyer_division_code, ''), buyer_country, \
+    CASE WHEN seller_nature IN ('021', '022') THEN seller_nature ELSE '' END, category";
+const SUMMARY_INSERT: &str = "INSERT INTO contract_summary (month, seller_division_code, \
+    buyer_division_code, buyer_country, seller_nature, category, contracts, contract_amount, \
+    tech_transaction_amount) ";
+const SUMMARY_UPSERT: &str = " ON CONFLICT (month, seller_division_code, buyer_division_code, \
+    buyer_country, seller_nature, category) DO UPDATE SET \
+    contracts = contract_summary.contracts + excluded.contracts, \
+    contract_amount = contract_summary.contract_amount + excluded.contract_amount, \
+    tech_transaction_amount = contract_summary.tech_transaction_amount + excluded.tech_transaction_amount";
+
+/// One row of `contract_summary`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct SummaryRow {
+    pub month: String,
+    pub seller_division_code: String,
+    pub buyer_division_code: String,
+    pub buyer_country: String,
+    pub seller_nature: String,
+    pub category: String,
+    pub contracts: i64,
+    pub contract_amount: i64,
+    pub tech_transaction_amount: i64,
+}
+
+/// The summary row a stored contract counts in (`None` when the statistics do not count it),
+/// with its own measures.
+fn summary_row(c: &Contract) -> Option<SummaryRow> {
+    if !c.status.counts_in_statistics() {
+        return None;
+    }
+    let on = c.registered_on.as_deref()?;
+    Some(SummaryRow {
+        month: on.chars().take(7).collect(),
+        seller_division_code: c.seller.division_code.clone().unwrap_or_default(),
+        buyer_division_code: c.buyer.division_code.clone().unwrap_or_default(),
+        buyer_country: c.buyer.country.clone(),
+        seller_nature: match c.seller.nature.as_str() {
+            n @ ("021" | "022") => n.to_string(),
+            _ => String::new(),
+        },
+        category: c.category.clone(),
+        contracts: 1,
+        contract_amount: c.contract_amount.0,
+        tech_transaction_amount: c.tech_transaction_amount.0,
+    })
+}
+
+/// Moves one contract out of (`before`) and into (`after`) the summary, in the caller's write
+/// transaction. Either may count or not; rows that drop to no contracts are deleted.
+async fn update_summary(tx: &mut Tx, before: &Contract, after: &Contract) -> Result<()> {
+    let (old, new) = (summary_row(before), summary_row(after));
+    if old == new {
+        return Ok(());
+    }
+    for (row, sign) in [(old, -1i64), (new, 1)] {
+        let Some(r) = row else { continue };
+        sqlx::query(&format!(
+            "{SUMMARY_INSERT}VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9){SUMMARY_UPSERT}"
+        ))
+        .bind(&r.month)
+        .bind(&r.seller_division_code)
+        .bind(&r.buyer_division_code)
+        .bind(&r.buyer_country)
+        .bind(&r.seller_nature)
+        .bind(&r.category)
+        .bind(sign)
+        .bind(sign * r.contract_amount)
+        .bind(sign * r.tech_transaction_amount)
+        .execute(&mut **tx)
+        .await?;
+        if sign < 0 {
+            sqlx::query(
+                "DELETE FROM contract_summary WHERE month = $1 AND seller_division_code = $2 \
+                 AND buyer_division_code = $3 AND buyer_country = $4 AND seller_nature = $5 \
+                 AND category = $6 AND contracts = 0",
+            )
+            .bind(&r.month)
+            .bind(&r.seller_division_code)
+            .bind(&r.buyer_division_code)
+            .bind(&r.buyer_country)
+            .bind(&r.seller_nature)
+            .bind(&r.category)
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Adds the counted contracts with ids above `after_id` (a bulk import's rows) to the summary.
+async fn add_to_summary_after(tx: &mut Tx, after_id: i64) -> Result<()> {
+    sqlx::query(&format!(
+        "{SUMMARY_INSERT}{SUMMARY_SELECT} AND id > $1{SUMMARY_GROUP}{SUMMARY_UPSERT}"
+    ))
+    .bind(after_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A period split into whole months (read from the summary) and the days at its edges (read
+/// from `contracts`).
+#[derive(Debug, Default, PartialEq, Eq)]
+struct PeriodParts {
+    /// First and last whole month, `YYYY-MM`.
+    months: Option<(String, String)>,
+    days: Vec<(Date, Date)>,
+}
+
+fn split_period(from: Date, to: Date) -> PeriodParts {
+    let mut parts = PeriodParts::default();
+    if from > to {
+        return parts;
+    }
+    let index = |d: Date| d.year() * 12 + i32::from(u8::from(d.month())) - 1;
+    let month_of = |i: i32| format!("{:04}-{:02}", i.div_euclid(12), i.rem_euclid(12) + 1);
+    let last_day = |d: Date| d.month().length(d.year());
+    let first_full = if from.day() == 1 {
+        index(from)
+    } else {
+        index(from) + 1
+    };
+    let last_full = if to.day() == last_day(to) {
+        index(to)
+    } else {
+        index(to) - 1
+    };
+    if first_full > last_full {
+        parts.days.push((from, to));
+        return parts;
+    }
+    parts.months = Some((month_of(first_full), month_of(last_full)));
+    if from.day() != 1 {
+        let end = from.replace_day(last_day(from)).unwrap_or(from);
+        parts.days.push((from, end));
+    }
+    if to.day() != last_day(to) {
+        let start = to.replace_day(1).unwrap_or(to);
+        parts.days.push((start, to));
+    }
+    parts
+}
+
+/// Counted contracts touching a region, grouped by what the statistics read.
+struct Group {
+    seller_division: String,
+    buyer_division: String,
+    buyer_country: String,
+    nature: String,
+    category: String,
+    n: i64,
+    amount: i64,
+    tx: i64,
+}
+
+fn nonempty(d: &str) -> Option<&str> {
+    (!d.is_empty()).then_some(d)
+}
+
+fn to_group(r: &AnyRow) -> std::result::Result<Group, sqlx::Error> {
+    Ok(Group {
+        seller_division: r.try_get::<Option<String>, _>(0)?.unwrap_or_default(),
+        buyer_division: r.try_get::<Option<String>, _>(1)?.unwrap_or_default(),
+        buyer_country: r.try_get(2)?,
+        nature: r.try_get(3)?,
+        category: r.try_get(4)?,
+        n: r.try_get(5)?,
+        amount: r.try_get(6)?,
+        tx: r.try_get(7)?,
+    })
+}
+
 impl Store {
     /// The contract settings (defaults for what is not set).
     pub async fn contract_settings(&self) -> Result<ContractSettings> {
@@ -882,6 +1067,9 @@ impl Store {
         .await
         .map_err(|e| conflict(e, new))?;
         let after = fetch(&mut tx, id).await?;
+        // Only drafts and contracts awaiting correction are editable, which the statistics do
+        // not count; kept in step all the same.
+        update_summary(&mut tx, &before, &after).await?;
         record_event(
             &mut tx,
             id,
@@ -1012,6 +1200,7 @@ impl Store {
         )
         .await?;
         let after = fetch(&mut tx, id).await?;
+        update_summary(&mut tx, &c, &after).await?;
         append(
             &mut tx,
             &actor.username,
@@ -1212,6 +1401,7 @@ impl Store {
             out.created += chunk.len();
             progress(out.created);
         }
+        add_to_summary_after(&mut tx, before_max).await?;
         append(
             &mut tx,
             &actor.username,
@@ -1226,10 +1416,86 @@ impl Store {
         Ok(out)
     }
 
+    /// Counted contracts registered `from..=to` touching the region, grouped by what the
+    /// statistics read: whole months from `contract_summary`, the edge days from `contracts`.
+    async fn stats_groups(&self, region: &str, from: Date, to: Date) -> Result<Vec<Group>> {
+        let like = format!("{region}%");
+        let parts = split_period(from, to);
+        let mut out = Vec::new();
+        if let Some((first, last)) = &parts.months {
+            let rows = sqlx::query(
+                "SELECT seller_division_code, buyer_division_code, buyer_country, seller_nature, category, \
+                        CAST(SUM(contracts) AS BIGINT), CAST(SUM(contract_amount) AS BIGINT), \
+                        CAST(SUM(tech_transaction_amount) AS BIGINT) \
+                 FROM contract_summary \
+                 WHERE month >= $1 AND month <= $2 \
+                   AND (seller_division_code LIKE $3 OR (buyer_country = '156' AND buyer_division_code LIKE $3)) \
+                 GROUP BY seller_division_code, buyer_division_code, buyer_country, seller_nature, category \
+                 HAVING SUM(contracts) > 0",
+            )
+            .bind(first)
+            .bind(last)
+            .bind(&like)
+            .fetch_all(self.pool())
+            .await?;
+            for r in &rows {
+                out.push(to_group(r)?);
+            }
+        }
+        for (a, b) in &parts.days {
+            let rows = sqlx::query(
+                "SELECT seller_division_code, buyer_division_code, buyer_country, \
+                        CASE WHEN seller_nature IN ('021', '022') THEN seller_nature ELSE '' END AS nature, \
+                        category, COUNT(*) AS n, CAST(SUM(contract_amount) AS BIGINT) AS amount, \
+                        CAST(SUM(tech_transaction_amount) AS BIGINT) AS tx \
+                 FROM contracts \
+                 WHERE counted = 1 AND registered_on >= $1 AND registered_on <= $2 \
+                   AND (seller_division_code LIKE $3 OR (buyer_country = '156' AND buyer_division_code LIKE $3)) \
+                 GROUP BY seller_division_code, buyer_division_code, buyer_country, \
+                          CASE WHEN seller_nature IN ('021', '022') THEN seller_nature ELSE '' END, category",
+            )
+            .bind(a.to_string())
+            .bind(b.to_string())
+            .bind(&like)
+            .fetch_all(self.pool())
+            .await?;
+            for r in &rows {
+                out.push(to_group(r)?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn accumulate(
+        &self,
+        region: &str,
+        from: Date,
+        to: Date,
+        formula: StatsFormula,
+    ) -> Result<ContractStats> {
+        let mut acc = StatsAccumulator::new(region, formula, districts_of(region));
+        for g in self.stats_groups(region, from, to).await? {
+            acc.add_group(
+                &ContractFact {
+                    seller_division: nonempty(&g.seller_division),
+                    buyer_division: nonempty(&g.buyer_division),
+                    buyer_country: &g.buyer_country,
+                    seller_nature: &g.nature,
+                    category: &g.category,
+                    contract_amount: Fen(g.amount),
+                    tx_amount: Fen(g.tx),
+                },
+                g.n as u64,
+            );
+        }
+        Ok(acc.finish())
+    }
+
     /// The statistics of DOMAIN.md §3 for a region (a checked division-code prefix) and the
     /// registration dates `from..=to`, with the year-over-year comparison of locally absorbed
-    /// contracts. One `GROUP BY` over the counted contracts touching the region; the groups are
-    /// fed to the core's accumulator, so the definitions live in one place.
+    /// contracts. Whole months are read from the summary `contract_summary`, the days of partial
+    /// months at the period's edges from `contracts`; the groups are fed to the core's
+    /// accumulator, so the definitions live in one place.
     pub async fn contract_stats(
         &self,
         region: &str,
@@ -1237,62 +1503,16 @@ impl Store {
         to: Date,
         formula: StatsFormula,
     ) -> Result<StatsOutcome> {
-        let like = format!("{region}%");
-        let rows = sqlx::query(
-            "SELECT seller_division_code, buyer_division_code, buyer_country, \
-                    CASE WHEN seller_nature IN ('021', '022') THEN seller_nature ELSE '' END AS nature, \
-                    category, COUNT(*) AS n, CAST(SUM(contract_amount) AS BIGINT) AS amount, \
-                    CAST(SUM(tech_transaction_amount) AS BIGINT) AS tx \
-             FROM contracts \
-             WHERE counted = 1 AND registered_on >= $1 AND registered_on <= $2 \
-               AND (seller_division_code LIKE $3 OR (buyer_country = '156' AND buyer_division_code LIKE $3)) \
-             GROUP BY seller_division_code, buyer_division_code, buyer_country, \
-                      CASE WHEN seller_nature IN ('021', '022') THEN seller_nature ELSE '' END, category",
-        )
-        .bind(from.to_string())
-        .bind(to.to_string())
-        .bind(&like)
-        .fetch_all(self.pool())
-        .await?;
-        let mut acc = StatsAccumulator::new(region, formula, districts_of(region));
-        for r in &rows {
-            let sd: Option<String> = r.try_get(0)?;
-            let bd: Option<String> = r.try_get(1)?;
-            let country: String = r.try_get(2)?;
-            let nature: String = r.try_get(3)?;
-            let category: String = r.try_get(4)?;
-            let n: i64 = r.try_get(5)?;
-            let amount: i64 = r.try_get(6)?;
-            let tx: i64 = r.try_get(7)?;
-            acc.add_group(
-                &ContractFact {
-                    seller_division: sd.as_deref(),
-                    buyer_division: bd.as_deref(),
-                    buyer_country: &country,
-                    seller_nature: &nature,
-                    category: &category,
-                    contract_amount: Fen(amount),
-                    tx_amount: Fen(tx),
-                },
-                n as u64,
-            );
-        }
-        let stats = acc.finish();
+        let stats = self.accumulate(region, from, to, formula).await?;
         let shift = |d: Date| {
             d.replace_year(d.year() - 1)
                 .or_else(|_| d.replace_day(28).and_then(|x| x.replace_year(d.year() - 1)))
                 .unwrap_or(d)
         };
-        let (prev,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM contracts WHERE counted = 1 AND registered_on >= $1 AND registered_on <= $2 \
-             AND seller_division_code LIKE $3 AND buyer_country = '156' AND buyer_division_code LIKE $3",
-        )
-        .bind(shift(from).to_string())
-        .bind(shift(to).to_string())
-        .bind(&like)
-        .fetch_one(self.pool())
-        .await?;
-        let prev = prev as u64;
+        let prev = self
+            .accumulate(region, shift(from), shift(to), formula)
+            .await?
+            .local_absorption_count();
         Ok(StatsOutcome {
             local_absorption_yoy: yoy_growth(stats.local_absorption_count(), prev),
             local_absorption_prev_year: prev,
@@ -1300,24 +1520,107 @@ impl Store {
         })
     }
 
-    /// Counted contracts registered per month `YYYY-MM` with the seller in the region.
+    /// Counted contracts registered per month `YYYY-MM` with the seller in the region (whole
+    /// months from the summary, edge days from `contracts`).
     pub async fn contract_turnover_by_month(
         &self,
         region: &str,
         from: Date,
         to: Date,
     ) -> Result<Vec<(String, i64, Fen)>> {
-        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
-            "SELECT SUBSTR(registered_on, 1, 7) AS m, COUNT(*), CAST(SUM(contract_amount) AS BIGINT) \
-             FROM contracts WHERE counted = 1 AND registered_on >= $1 AND registered_on <= $2 \
-             AND seller_division_code LIKE $3 GROUP BY SUBSTR(registered_on, 1, 7) ORDER BY m",
+        let like = format!("{region}%");
+        let parts = split_period(from, to);
+        let mut months: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
+        let mut rows: Vec<(String, i64, i64)> = Vec::new();
+        if let Some((first, last)) = &parts.months {
+            rows.extend(
+                sqlx::query_as::<_, (String, i64, i64)>(
+                    "SELECT month, CAST(SUM(contracts) AS BIGINT), CAST(SUM(contract_amount) AS BIGINT) \
+                     FROM contract_summary WHERE month >= $1 AND month <= $2 \
+                     AND seller_division_code LIKE $3 GROUP BY month HAVING SUM(contracts) > 0",
+                )
+                .bind(first)
+                .bind(last)
+                .bind(&like)
+                .fetch_all(self.pool())
+                .await?,
+            );
+        }
+        for (a, b) in &parts.days {
+            rows.extend(
+                sqlx::query_as::<_, (String, i64, i64)>(
+                    "SELECT SUBSTR(registered_on, 1, 7) AS m, COUNT(*), CAST(SUM(contract_amount) AS BIGINT) \
+                     FROM contracts WHERE counted = 1 AND registered_on >= $1 AND registered_on <= $2 \
+                     AND seller_division_code LIKE $3 GROUP BY SUBSTR(registered_on, 1, 7)",
+                )
+                .bind(a.to_string())
+                .bind(b.to_string())
+                .bind(&like)
+                .fetch_all(self.pool())
+                .await?,
+            );
+        }
+        for (m, n, a) in rows {
+            let e = months.entry(m).or_default();
+            e.0 += n;
+            e.1 += a;
+        }
+        Ok(months
+            .into_iter()
+            .map(|(m, (n, a))| (m, n, Fen(a)))
+            .collect())
+    }
+
+    /// Recomputes `contract_summary` from `contracts` (what migration 0007 does for existing
+    /// data), audited. The maintained summary always equals the rebuilt one.
+    pub async fn rebuild_contract_summary(&self, actor: &Actor) -> Result<usize> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM contract_summary")
+            .execute(&mut *tx)
+            .await?;
+        let n = sqlx::query(&format!("{SUMMARY_INSERT}{SUMMARY_SELECT}{SUMMARY_GROUP}"))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected() as usize;
+        append(
+            &mut tx,
+            &actor.username,
+            "rebuild",
+            "contract_summary",
+            "all",
+            &json!({"rows": n}),
         )
-        .bind(from.to_string())
-        .bind(to.to_string())
-        .bind(format!("{region}%"))
+        .await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Every row of `contract_summary`, in key order.
+    pub async fn contract_summary(&self) -> Result<Vec<SummaryRow>> {
+        let rows = sqlx::query(
+            "SELECT month, seller_division_code, buyer_division_code, buyer_country, seller_nature, \
+                    category, contracts, contract_amount, tech_transaction_amount FROM contract_summary",
+        )
         .fetch_all(self.pool())
         .await?;
-        Ok(rows.into_iter().map(|(m, n, a)| (m, n, Fen(a))).collect())
+        let mut out = rows
+            .iter()
+            .map(|r| {
+                Ok(SummaryRow {
+                    month: r.try_get(0)?,
+                    seller_division_code: r.try_get(1)?,
+                    buyer_division_code: r.try_get(2)?,
+                    buyer_country: r.try_get(3)?,
+                    seller_nature: r.try_get(4)?,
+                    category: r.try_get(5)?,
+                    contracts: r.try_get(6)?,
+                    contract_amount: r.try_get(7)?,
+                    tech_transaction_amount: r.try_get(8)?,
+                })
+            })
+            .collect::<std::result::Result<Vec<_>, sqlx::Error>>()?;
+        out.sort();
+        Ok(out)
     }
 
     /// The contracts behind one figure of [`Store::contract_stats`], newest registration first.
@@ -1518,4 +1821,38 @@ async fn site_number(tx: &mut Tx, site: i64) -> Result<(DivisionCode, u32)> {
     .await?;
     let d = DivisionCode::parse(&division).map_err(|e| StoreError::Invalid(e.to_string()))?;
     Ok((d, n as u32))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Date {
+        parse_date(s).unwrap()
+    }
+
+    #[test]
+    fn periods_split_into_whole_months_and_edge_days() {
+        let p = split_period(d("2025-01-01"), d("2025-12-31"));
+        assert_eq!(p.months, Some(("2025-01".into(), "2025-12".into())));
+        assert!(p.days.is_empty());
+        let p = split_period(d("2024-02-10"), d("2025-03-30"));
+        assert_eq!(p.months, Some(("2024-03".into(), "2025-02".into())));
+        assert_eq!(
+            p.days,
+            [
+                (d("2024-02-10"), d("2024-02-29")),
+                (d("2025-03-01"), d("2025-03-30"))
+            ]
+        );
+        let p = split_period(d("2025-01-15"), d("2025-02-10"));
+        assert_eq!(p.months, None);
+        assert_eq!(p.days, [(d("2025-01-15"), d("2025-02-10"))]);
+        let p = split_period(d("2025-02-01"), d("2025-02-28"));
+        assert_eq!(p.months, Some(("2025-02".into(), "2025-02".into())));
+        assert_eq!(
+            split_period(d("2025-02-02"), d("2025-02-01")),
+            PeriodParts::default()
+        );
+    }
 }

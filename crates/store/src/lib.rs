@@ -12,7 +12,7 @@ pub use backup::BackupSummary;
 mod contracts;
 pub use contracts::{
     today_cn, Contract, ContractError, ContractEvent, ContractImportOutcome, ContractQuery,
-    ContractSettings, Measure, PartyRow, RecordsQuery, StatsOutcome,
+    ContractSettings, Measure, PartyRow, RecordsQuery, StatsOutcome, SummaryRow,
 };
 mod achievements;
 pub use achievements::{
@@ -340,6 +340,7 @@ pub enum Table {
     Contracts,
     CertificateCounters,
     ContractEvents,
+    ContractSummary,
     Achievements,
     Demands,
     Plans,
@@ -354,7 +355,7 @@ pub enum Table {
 }
 
 impl Table {
-    pub const ALL: [Table; 23] = [
+    pub const ALL: [Table; 24] = [
         Table::Organizations,
         Table::Users,
         Table::UserRoles,
@@ -367,6 +368,7 @@ impl Table {
         Table::Contracts,
         Table::CertificateCounters,
         Table::ContractEvents,
+        Table::ContractSummary,
         Table::Achievements,
         Table::Demands,
         Table::Plans,
@@ -394,6 +396,7 @@ impl Table {
             Table::Contracts => "contracts",
             Table::CertificateCounters => "certificate_counters",
             Table::ContractEvents => "contract_events",
+            Table::ContractSummary => "contract_summary",
             Table::Achievements => "achievements",
             Table::Demands => "demands",
             Table::Plans => "plans",
