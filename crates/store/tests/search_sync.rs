@@ -56,9 +56,14 @@ async fn index_follows_the_database(db: &TestDb) {
     chengguo_store::demo::load(&db.store).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let idx = dir.path().join("index");
-    let (svc, report) = SearchService::open(db.store.clone(), Some(&idx)).await.unwrap();
+    let (svc, report) = SearchService::open(db.store.clone(), Some(&idx))
+        .await
+        .unwrap();
     assert!(report.rebuilt, "a missing index is built from the database");
-    assert!(report.upserted > 100, "the demo records are indexed: {report:?}");
+    assert!(
+        report.upserted > 100,
+        "the demo records are indexed: {report:?}"
+    );
     assert_eq!(svc.location(), &IndexLocation::Dir(idx.clone()));
 
     // Another process: its own connection pool on the same database.
@@ -103,8 +108,14 @@ async fn index_follows_the_database(db: &TestDb) {
         .await
         .unwrap();
     svc.sync().await.unwrap();
-    assert!(ids(&svc, "激光熔覆 涡轮叶片", None).contains(&id), "published: public");
-    assert!(ids(&svc, "laser cladding turbine", None).contains(&id), "English words too");
+    assert!(
+        ids(&svc, "激光熔覆 涡轮叶片", None).contains(&id),
+        "published: public"
+    );
+    assert!(
+        ids(&svc, "laser cladding turbine", None).contains(&id),
+        "English words too"
+    );
 
     // A restricted demand: brokers and the bureau, not other accounts nor the public.
     let ent_org = org(&other, "沈阳鼓风机集团股份有限公司").await;
@@ -141,14 +152,20 @@ async fn index_follows_the_database(db: &TestDb) {
             .iter()
             .any(|h| h.id == did)
     };
-    let broker = actor("broker", Role::Broker, Some(org(&other, "东北科技大市场").await));
+    let broker = actor(
+        "broker",
+        Role::Broker,
+        Some(org(&other, "东北科技大市场").await),
+    );
     assert!(demand_hits(Some(&broker)));
     assert!(demand_hits(Some(&ent)));
     assert!(!demand_hits(None));
     assert!(!demand_hits(Some(&unit)));
 
     // A second server on the same directory keeps its own index in memory.
-    let (second, _) = SearchService::open(other.clone(), Some(&idx)).await.unwrap();
+    let (second, _) = SearchService::open(other.clone(), Some(&idx))
+        .await
+        .unwrap();
     assert!(matches!(second.location(), IndexLocation::Memory { .. }));
     assert!(ids(&second, "激光熔覆 涡轮叶片", None).contains(&id));
     drop(second);
@@ -164,14 +181,18 @@ async fn index_follows_the_database(db: &TestDb) {
     drop(svc);
 
     // Reopened: up to date, nothing rebuilt.
-    let (svc, r) = SearchService::open(db.store.clone(), Some(&idx)).await.unwrap();
+    let (svc, r) = SearchService::open(db.store.clone(), Some(&idx))
+        .await
+        .unwrap();
     assert!(!r.rebuilt, "{r:?}");
     assert!(ids(&svc, "激光熔覆 涡轮叶片", None).contains(&id));
     drop(svc);
 
     // A corrupt index is rebuilt from the database.
     std::fs::write(idx.join("meta.json"), b"{ not json").unwrap();
-    let (svc, r) = SearchService::open(db.store.clone(), Some(&idx)).await.unwrap();
+    let (svc, r) = SearchService::open(db.store.clone(), Some(&idx))
+        .await
+        .unwrap();
     assert!(r.rebuilt);
     assert!(ids(&svc, "激光熔覆 涡轮叶片", None).contains(&id));
 }
