@@ -267,6 +267,9 @@ async fn search_page(db: &TestDb) {
         "the error names the field"
     );
 
+    let home = app.page(&anon, "/").await.text();
+    assert!(home.contains("action=\"/search\""), "the home page has a search box");
+
     let r = app.page(&anon, "/search?lang=en&q=robot").await;
     assert!(r.text().contains("Search achievements and demands"));
 }
