@@ -94,7 +94,7 @@ pub fn parse_contracts(bytes: &[u8], format: Format) -> Parsed<NewContract> {
         rows: Vec::new(),
         lines: Vec::new(),
     };
-    let table = match read_table(bytes, format) {
+    let mut table = match read_table(bytes, format) {
         Ok(t) => t,
         Err(e) => {
             report.problems.push(ImportProblem {
@@ -108,6 +108,9 @@ pub fn parse_contracts(bytes: &[u8], format: Format) -> Parsed<NewContract> {
     report.encoding = table.encoding.to_string();
     report.rows = table.rows.len();
     let columns = contract_columns();
+    // The headers are mapped on a copy without rows, so that each row can be dropped as soon as
+    // it is parsed: the file's cells and the parsed contracts are never all in memory at once.
+    let data_rows = std::mem::take(&mut table.rows);
     let mapped = match map_headers(&table, &columns) {
         Ok(m) => m,
         Err(errs) => {
@@ -122,13 +125,13 @@ pub fn parse_contracts(bytes: &[u8], format: Format) -> Parsed<NewContract> {
         .iter()
         .map(|s| s.to_string())
         .collect();
-    if table.rows.is_empty() {
+    if data_rows.is_empty() {
         report.problems.push(whole_file_problem(
             "the file has a header but no data rows".into(),
         ));
     }
-    let mut rows = Vec::with_capacity(table.rows.len());
-    let mut lines = Vec::with_capacity(table.rows.len());
+    let mut rows = Vec::with_capacity(data_rows.len());
+    let mut lines = Vec::with_capacity(data_rows.len());
     let mut seen: HashMap<(String, String), usize> = HashMap::new();
     // The schema's keys that the file has (`Mapped::get` wants schema keys only).
     let present: Vec<&str> = columns
@@ -136,7 +139,8 @@ pub fn parse_contracts(bytes: &[u8], format: Format) -> Parsed<NewContract> {
         .map(|c| c.key)
         .filter(|k| mapped.has(k))
         .collect();
-    for row in mapped.rows() {
+    for row in data_rows {
+        let row = &row;
         let input = ContractInput::from_fields(|k| {
             if present.contains(&k) {
                 Some(mapped.get(row, k).to_string())
