@@ -1119,6 +1119,12 @@ async fn contract_pages(db: &TestDb) {
         "{html}"
     );
     assert!(html.contains("/stats/contracts/records?region=2101"));
+    // Headline figures in 万元 with the exact yuan on hover; the formula in words.
+    assert!(html.contains("万元") && html.contains("元\"><span class=\"value\">"));
+    assert!(
+        html.contains("输出到本地的合同成交额 ÷ 输出的合同成交额"),
+        "the default formula in Chinese words"
+    );
     let r = app
         .page(
             &bureau,

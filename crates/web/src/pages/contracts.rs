@@ -876,7 +876,34 @@ pub struct Figure {
     pub label: String,
     pub count: u64,
     pub amount: String,
+    /// The amount in yuan where `amount` is rounded to another unit (empty otherwise).
+    pub exact: String,
     pub href: String,
+}
+
+/// The configured local-conversion-rate formula in words (DOMAIN.md §3).
+fn formula_words(ctx: &Ctx, f: &crate::api::contracts::FormulaOut) -> String {
+    let measure = match (f.basis.as_str(), f.amount.as_str()) {
+        ("count", _) => ctx.pick("合同项数", "number of contracts"),
+        (_, "transaction") => ctx.pick("技术交易额", "technology transaction amount"),
+        _ => ctx.pick("合同成交额", "contract amount"),
+    };
+    let sellers = if f.sellers == "universities_and_institutes" {
+        ctx.pick(
+            "卖方为本地高校和科研院所",
+            "sellers: local universities and institutes",
+        )
+    } else {
+        ctx.pick("卖方为本地全部单位", "sellers: all local organizations")
+    };
+    match ctx.lang {
+        crate::i18n::Lang::Zh => {
+            format!("输出到本地的{measure} ÷ 输出的{measure}（{sellers}）")
+        }
+        crate::i18n::Lang::En => {
+            format!("{measure} sold locally ÷ {measure} sold ({sellers})")
+        }
+    }
 }
 
 #[derive(Template)]
@@ -891,6 +918,8 @@ struct StatsPage<'a> {
     regions: Vec<Choice>,
     figures: Vec<Figure>,
     rate: String,
+    /// The local conversion rate's formula in the page's language.
+    formula: String,
     yoy: String,
     month_chart: String,
     category_chart: String,
@@ -938,6 +967,7 @@ async fn stats_page(
         regions,
         figures: vec![],
         rate: String::new(),
+        formula: String::new(),
         yoy: String::new(),
         month_chart: String::new(),
         category_chart: String::new(),
@@ -972,11 +1002,17 @@ async fn stats_page(
     page.region = r.clone();
     page.from = f.clone();
     page.to = t.clone();
-    let fig = |label: &str, count: u64, amount: &str, m: Measure| Figure {
-        label: label.into(),
-        count,
-        amount: Fen::parse_yuan(amount).unwrap_or_default().to_display(),
-        href: records_href(&r, &f, &t, m, ""),
+    // Headline figures in 万元 (as the bureau reports them); the exact yuan in the tooltip and
+    // in the lists behind each figure.
+    let fig = |label: &str, count: u64, amount: &str, m: Measure| {
+        let fen = Fen::parse_yuan(amount).unwrap_or_default();
+        Figure {
+            label: label.into(),
+            count,
+            amount: Fen((fen.0 + 5_000).div_euclid(10_000)).to_display(),
+            exact: fen.to_display(),
+            href: records_href(&r, &f, &t, m, ""),
+        }
     };
     page.figures = vec![
         fig(
@@ -1016,6 +1052,7 @@ async fn stats_page(
             Measure::AbsorptionNonLocal,
         ),
     ];
+    page.formula = formula_words(&ctx, &s.formula);
     page.rate = s
         .local_conversion_rate
         .map(|x| format!("{:.2}%", x * 100.0))
@@ -1032,7 +1069,7 @@ async fn stats_page(
         .map(|m| (m.2 .0 as f64 / 1_000_000.0) as f32)
         .collect();
     page.month_chart = crate::charts::bars(
-        ctx.pick("按月成交额", "Turnover by month"),
+        ctx.pick("按月成交额（万元）", "Turnover by month (10k yuan)"),
         &month_labels,
         &[(unit.to_string(), month_values)],
         1100.0,
@@ -1070,15 +1107,14 @@ async fn stats_page(
         ],
         &[
             (
-                ctx.pick("输出（万元）", "Output (10k yuan)").to_string(),
+                ctx.pick("输出", "Output").to_string(),
                 vec![
                     wan(&s.output.local.contract_amount),
                     wan(&s.output.non_local.contract_amount),
                 ],
             ),
             (
-                ctx.pick("吸纳（万元）", "Absorption (10k yuan)")
-                    .to_string(),
+                ctx.pick("吸纳", "Absorption").to_string(),
                 vec![
                     wan(&s.absorption.local.contract_amount),
                     wan(&s.absorption.non_local.contract_amount),
@@ -1097,6 +1133,7 @@ async fn stats_page(
             amount: Fen::parse_yuan(&c.contract_amount)
                 .unwrap_or_default()
                 .to_display(),
+            exact: String::new(),
             href: records_href(
                 &r,
                 &f,
@@ -1119,6 +1156,7 @@ async fn stats_page(
                     amount: Fen::parse_yuan(&d.output.contract_amount)
                         .unwrap_or_default()
                         .to_display(),
+                    exact: String::new(),
                     href: records_href(&r, &f, &t, Measure::Turnover, &extra),
                 },
                 Figure {
@@ -1127,6 +1165,7 @@ async fn stats_page(
                     amount: Fen::parse_yuan(&d.absorption.contract_amount)
                         .unwrap_or_default()
                         .to_display(),
+                    exact: String::new(),
                     href: records_href(&r, &f, &t, Measure::Absorption, &extra),
                 },
             )
