@@ -1430,30 +1430,38 @@ impl Store {
     /// The indices of `keys` (seller credit code or foreign name key, contract number) that are
     /// already stored.
     pub async fn existing_contracts(&self, rows: &[NewContract]) -> Result<Vec<usize>> {
+        // The keys go as one JSON parameter per batch and are looked up through the unique index
+        // on (seller_key, contract_no).
+        let source = match self.backend() {
+            crate::Backend::Sqlite => "json_each($1) AS j",
+            crate::Backend::Postgres => "json_array_elements(CAST($1 AS JSON)) AS j(value)",
+        };
+        let sql = format!(
+            "SELECT c.seller_key, c.contract_no FROM {source} \
+             JOIN contracts c ON c.seller_key = j.value ->> 0 AND c.contract_no = j.value ->> 1"
+        );
+        let batch = 5_000;
         let mut out = Vec::new();
-        for (chunk_no, chunk) in rows.chunks(100).enumerate() {
-            let mut sql = String::from(
-                "SELECT seller_key, contract_no FROM contracts WHERE contract_no IN (",
-            );
-            for i in 0..chunk.len() {
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push_str(&format!("${}", i + 1));
-            }
-            sql.push(')');
-            let mut q = sqlx::query_as::<_, (String, String)>(&sql);
-            for c in chunk {
-                q = q.bind(c.contract_no.clone());
-            }
+        for (chunk_no, chunk) in rows.chunks(batch).enumerate() {
+            let keys: Vec<(String, &str)> = chunk
+                .iter()
+                .map(|c| (seller_key(&c.seller), c.contract_no.as_str()))
+                .collect();
+            let json =
+                serde_json::to_string(&keys).map_err(|e| StoreError::Invalid(e.to_string()))?;
             let found: std::collections::HashSet<(String, String)> =
-                q.fetch_all(self.pool()).await?.into_iter().collect();
+                sqlx::query_as::<_, (String, String)>(&sql)
+                    .bind(json)
+                    .fetch_all(self.pool())
+                    .await?
+                    .into_iter()
+                    .collect();
             if found.is_empty() {
                 continue;
             }
-            for (i, c) in chunk.iter().enumerate() {
-                if found.contains(&(seller_key(&c.seller), c.contract_no.clone())) {
-                    out.push(chunk_no * 100 + i);
+            for (i, (key, no)) in keys.iter().enumerate() {
+                if found.contains(&(key.clone(), no.to_string())) {
+                    out.push(chunk_no * batch + i);
                 }
             }
         }

@@ -220,6 +220,13 @@ async fn summary_follows_workflow_and_imports(db: &TestDb) {
     s.import_contracts(&bureau, &imported, "test", |_| {})
         .await
         .unwrap();
+    // Stored contract numbers of the same seller are found (what an import refuses).
+    let probe = vec![
+        contract(5_000, Some(site), None),
+        imported[5].clone(),
+        imported[77].clone(),
+    ];
+    assert_eq!(s.existing_contracts(&probe).await.unwrap(), [1, 2]);
 
     // Workflow registrations on chosen days, including month ends and starts.
     let days = [
