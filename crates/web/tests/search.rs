@@ -268,7 +268,10 @@ async fn search_page(db: &TestDb) {
     );
 
     let home = app.page(&anon, "/").await.text();
-    assert!(home.contains("action=\"/search\""), "the home page has a search box");
+    assert!(
+        home.contains("action=\"/search\""),
+        "the home page has a search box"
+    );
 
     let r = app.page(&anon, "/search?lang=en&q=robot").await;
     assert!(r.text().contains("Search achievements and demands"));
