@@ -1515,8 +1515,9 @@ impl Store {
                 .await?;
             let before_max = first_id.and_then(|(m,)| m).unwrap_or(0);
             let parties_done = started.elapsed();
-            // Big batches in one parameter each (see `bulk_insert_sql`).
-            let batch: usize = 5_000;
+            // Big batches in one parameter each (see `bulk_insert_sql`); 50,000 rows measured
+            // faster than 5,000 (fewer statements, each journaled) and than 200,000.
+            let batch: usize = 50_000;
             let sql = bulk_insert_sql(self.backend());
             let mut json = String::new();
             for chunk in rows.chunks(batch) {
