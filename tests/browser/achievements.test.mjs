@@ -17,28 +17,14 @@ import {
   login,
   newPage,
   screenshot,
+  sequentialSteps,
   visit,
 } from './lib.mjs';
 
 describe('achievements: listing, review queue, import preview with errors', () => {
   let browser;
   let page;
-  let failedStep = null;
-
-  const step = (name, fn) =>
-    test(name, async (t) => {
-      if (failedStep) {
-        t.skip(`skipped: earlier step "${failedStep}" failed`);
-        return;
-      }
-      try {
-        await fn(t);
-      } catch (err) {
-        failedStep = name;
-        await screenshot(page, `failed-achievements-${name}`).catch(() => {});
-        throw err;
-      }
-    });
+  const step = sequentialSteps(() => page, 'achievements-');
 
   before(async () => {
     browser = await launchBrowser();

@@ -7,29 +7,14 @@
 // against `chengguo serve --demo`.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe } from 'node:test';
 
-import { DEMO_PASSWORD, assertNoBrowserErrors, excerpt, launchBrowser, login, logoutForm, newPage, screenshot, url, visit } from './lib.mjs';
+import { DEMO_PASSWORD, assertNoBrowserErrors, excerpt, launchBrowser, login, logoutForm, newPage, screenshot, url, sequentialSteps, visit } from './lib.mjs';
 
 describe('contracts: registrar queue, statistics, drill-down, export', () => {
   let browser;
   let page;
-  let failedStep = null;
-
-  const step = (name, fn) =>
-    test(name, async (t) => {
-      if (failedStep) {
-        t.skip(`skipped: earlier step "${failedStep}" failed`);
-        return;
-      }
-      try {
-        await fn(t);
-      } catch (err) {
-        failedStep = name;
-        await screenshot(page, `failed-contracts-${name}`).catch(() => {});
-        throw err;
-      }
-    });
+  const step = sequentialSteps(() => page, 'contracts-');
 
   before(async () => {
     browser = await launchBrowser();

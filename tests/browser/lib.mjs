@@ -16,6 +16,8 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { test } from 'node:test';
+
 import { chromium } from 'playwright-core';
 
 export const BASE_URL = (process.env.CHENGGUO_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
@@ -238,4 +240,27 @@ export async function logout(page) {
     `after logout ${page.url()} still shows form[action="/logout"]`,
   );
   return response;
+}
+
+/**
+ * Steps that share one page and build on each other: once one fails, its page is saved as the
+ * screenshot `failed-<prefix><name>` and the later steps are skipped instead of failing with
+ * confusing follow-up errors. `getPage` returns the page (created in `before`).
+ */
+export function sequentialSteps(getPage, prefix = '') {
+  let failedStep = null;
+  return (name, fn) =>
+    test(name, async (t) => {
+      if (failedStep) {
+        t.skip(`skipped: earlier step "${failedStep}" failed`);
+        return;
+      }
+      try {
+        await fn(t);
+      } catch (err) {
+        failedStep = name;
+        await screenshot(getPage(), `failed-${prefix}${name}`).catch(() => {});
+        throw err;
+      }
+    });
 }

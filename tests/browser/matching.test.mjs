@@ -7,30 +7,15 @@
 // against `chengguo serve --demo`.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe } from 'node:test';
 
-import { DEMO_PASSWORD, assertNoBrowserErrors, excerpt, launchBrowser, login, newPage, screenshot, visit } from './lib.mjs';
+import { DEMO_PASSWORD, assertNoBrowserErrors, excerpt, launchBrowser, login, newPage, screenshot, sequentialSteps, visit } from './lib.mjs';
 
 describe('matching: workspace panel, reasons, decline with a reason', () => {
   let browser;
   let page;
-  let failedStep = null;
   let demandUrl = null;
-
-  const step = (name, fn) =>
-    test(name, async (t) => {
-      if (failedStep) {
-        t.skip(`skipped: earlier step "${failedStep}" failed`);
-        return;
-      }
-      try {
-        await fn(t);
-      } catch (err) {
-        failedStep = name;
-        await screenshot(page, `failed-matching-${name}`).catch(() => {});
-        throw err;
-      }
-    });
+  const step = sequentialSteps(() => page, 'matching-');
 
   before(async () => {
     browser = await launchBrowser();

@@ -7,29 +7,14 @@
 // against `chengguo serve --demo`.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe } from 'node:test';
 
-import { assertNoBrowserErrors, excerpt, launchBrowser, newPage, screenshot, visit } from './lib.mjs';
+import { assertNoBrowserErrors, excerpt, launchBrowser, newPage, screenshot, sequentialSteps, visit } from './lib.mjs';
 
 describe('search: highlights, facets, order, English, empty state', () => {
   let browser;
   let page;
-  let failedStep = null;
-
-  const step = (name, fn) =>
-    test(name, async (t) => {
-      if (failedStep) {
-        t.skip(`skipped: earlier step "${failedStep}" failed`);
-        return;
-      }
-      try {
-        await fn(t);
-      } catch (err) {
-        failedStep = name;
-        await screenshot(page, `failed-search-${name}`).catch(() => {});
-        throw err;
-      }
-    });
+  const step = sequentialSteps(() => page, 'search-');
 
   const total = async () => {
     const text = await page.locator('#result-count').innerText();

@@ -19,30 +19,14 @@ import {
   logoutForm,
   newPage,
   screenshot,
+  sequentialSteps,
   visit,
 } from './lib.mjs';
 
 describe('smoke: anonymous visit, bureau login, organizations, language switch, logout', () => {
   let browser;
   let page;
-  // The steps share one page and build on each other: once one fails, the
-  // rest are skipped instead of failing with confusing follow-up errors.
-  let failedStep = null;
-
-  const step = (name, fn) =>
-    test(name, async (t) => {
-      if (failedStep) {
-        t.skip(`skipped: earlier step "${failedStep}" failed`);
-        return;
-      }
-      try {
-        await fn(t);
-      } catch (err) {
-        failedStep = name;
-        await screenshot(page, `failed-${name}`).catch(() => {});
-        throw err;
-      }
-    });
+  const step = sequentialSteps(() => page);
 
   before(async () => {
     browser = await launchBrowser();
