@@ -28,5 +28,5 @@ mod read_xlsx;
 mod write;
 
 pub use mapping::{map_headers, CellError, Column, Mapped};
-pub use read::{column_letters, read_table, Format, ReadError, Row, Table};
+pub use read::{column_letters, read_rows, read_table, Format, ReadError, ReadEvent, Row, Table};
 pub use write::{write_csv, write_xlsx, Cell, WriteError};

@@ -142,6 +142,11 @@ impl<'a> Mapped<'a> {
             .map_or("", String::as_str)
     }
 
+    /// The index of the table column mapped to `key`, if the file has one.
+    pub fn column(&self, key: &str) -> Option<usize> {
+        self.index(key)
+    }
+
     /// Whether the file has a column for `key`.
     pub fn has(&self, key: &str) -> bool {
         self.index(key).is_some()

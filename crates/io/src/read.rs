@@ -183,13 +183,8 @@ pub fn column_letters(index: usize) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// Assemble a table from raw records `(row number, cells)` in file order.
-///
-/// The first record with any non-empty cell is the header. Trailing empty
-/// header cells are ignored; an empty header between named columns or a
-/// duplicate name is an error. Data cells are trimmed; a row is too long
-/// only if it has a non-empty cell beyond the last header. `col_offset` is
-/// the 0-based spreadsheet column of the first cell (for error messages).
+/// Assemble a table from raw records `(row number, cells)` in file order, by the rules of
+/// [`Assembler`].
 pub(crate) fn build_table<I>(
     records: I,
     col_offset: usize,
@@ -198,53 +193,99 @@ pub(crate) fn build_table<I>(
 where
     I: IntoIterator<Item = Result<(usize, Vec<String>), ReadError>>,
 {
-    let mut records = records.into_iter();
-    let (header_row, header_cells) = loop {
-        match records.next() {
-            None => return Err(ReadError::Empty),
-            Some(rec) => {
-                let (row, cells) = rec?;
-                if cells.iter().any(|c| !c.trim().is_empty()) {
-                    break (row, cells);
-                }
-            }
-        }
-    };
-
-    let mut headers: Vec<String> = header_cells.iter().map(|c| c.trim().to_owned()).collect();
-    while headers.last().is_some_and(|h| h.is_empty()) {
-        headers.pop();
-    }
-    let mut seen: HashMap<&str, usize> = HashMap::new();
-    for (i, h) in headers.iter().enumerate() {
-        if h.is_empty() {
-            return Err(ReadError::EmptyHeader {
-                row: header_row,
-                column: column_letters(col_offset + i),
-            });
-        }
-        if let Some(&first) = seen.get(h.as_str()) {
-            return Err(ReadError::DuplicateHeader {
-                row: header_row,
-                column: column_letters(col_offset + i),
-                name: h.clone(),
-                first: column_letters(col_offset + first),
-            });
-        }
-        seen.insert(h, i);
-    }
-
-    let width = headers.len();
+    let mut assembler = Assembler::new(col_offset, encoding);
     let mut rows = Vec::new();
     for rec in records {
         let (line, cells) = rec?;
-        let mut cells: Vec<String> = cells.into_iter().map(trim_owned).collect();
-        let used = cells
-            .iter()
-            .rposition(|c| !c.is_empty())
-            .map_or(0, |i| i + 1);
+        if let Some(row) = assembler.record(line, cells.iter().map(String::as_str))? {
+            rows.push(row.clone());
+        }
+    }
+    let mut table = assembler.into_header()?;
+    table.rows = rows;
+    Ok(table)
+}
+
+/// Turns raw records into a header and data rows, one record at a time.
+///
+/// The first record with any non-empty cell is the header. Trailing empty
+/// header cells are ignored; an empty header between named columns or a
+/// duplicate name is an error. Data cells are trimmed; a row is too long
+/// only if it has a non-empty cell beyond the last header; fully empty rows
+/// are skipped. `col_offset` is the 0-based spreadsheet column of the first
+/// cell (for error messages). The data row is one buffer, reused: reading
+/// a large file allocates nothing per row once the cells have grown.
+pub(crate) struct Assembler {
+    col_offset: usize,
+    /// The header row found so far (no data rows).
+    header: Option<Table>,
+    encoding: &'static str,
+    row: Row,
+}
+
+impl Assembler {
+    pub(crate) fn new(col_offset: usize, encoding: &'static str) -> Self {
+        Assembler {
+            col_offset,
+            header: None,
+            encoding,
+            row: Row {
+                line: 0,
+                cells: Vec::new(),
+            },
+        }
+    }
+
+    /// The header, once a record has provided one.
+    pub(crate) fn header(&self) -> Option<&Table> {
+        self.header.as_ref()
+    }
+
+    /// The header table (without rows), or [`ReadError::Empty`] when no record had any text.
+    pub(crate) fn into_header(self) -> Result<Table, ReadError> {
+        self.header.ok_or(ReadError::Empty)
+    }
+
+    /// Takes one record: `Ok(None)` for the header row and for empty rows, the data row
+    /// otherwise.
+    pub(crate) fn record<'c>(
+        &mut self,
+        line: usize,
+        cells: impl Iterator<Item = &'c str>,
+    ) -> Result<Option<&Row>, ReadError> {
+        let Some(header) = &self.header else {
+            let cells: Vec<&str> = cells.collect();
+            if cells.iter().any(|c| !c.trim().is_empty()) {
+                self.header = Some(Table {
+                    headers: self.headers(line, &cells)?,
+                    rows: Vec::new(),
+                    encoding: self.encoding,
+                });
+            }
+            return Ok(None);
+        };
+        let width = header.headers.len();
+        let row = &mut self.row;
+        row.line = line;
+        row.cells.resize(width, String::new());
+        let mut used = 0;
+        let mut seen = 0;
+        for (i, cell) in cells.enumerate() {
+            let t = cell.trim();
+            if i < width {
+                row.cells[i].clear();
+                row.cells[i].push_str(t);
+            }
+            if !t.is_empty() {
+                used = i + 1;
+            }
+            seen = i + 1;
+        }
+        for cell in row.cells.iter_mut().skip(seen) {
+            cell.clear();
+        }
         if used == 0 {
-            continue;
+            return Ok(None);
         }
         if used > width {
             return Err(ReadError::TooManyCells {
@@ -253,24 +294,76 @@ where
                 columns: width,
             });
         }
-        cells.resize(width, String::new());
-        rows.push(Row { line, cells });
+        Ok(Some(&self.row))
     }
-    Ok(Table {
-        headers,
-        rows,
-        encoding,
-    })
+
+    fn headers(&self, header_row: usize, cells: &[&str]) -> Result<Vec<String>, ReadError> {
+        let mut headers: Vec<String> = cells.iter().map(|c| c.trim().to_owned()).collect();
+        while headers.last().is_some_and(|h| h.is_empty()) {
+            headers.pop();
+        }
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (i, h) in headers.iter().enumerate() {
+            if h.is_empty() {
+                return Err(ReadError::EmptyHeader {
+                    row: header_row,
+                    column: column_letters(self.col_offset + i),
+                });
+            }
+            if let Some(&first) = seen.get(h.as_str()) {
+                return Err(ReadError::DuplicateHeader {
+                    row: header_row,
+                    column: column_letters(self.col_offset + i),
+                    name: h.clone(),
+                    first: column_letters(self.col_offset + first),
+                });
+            }
+            seen.insert(h, i);
+        }
+        Ok(headers)
+    }
 }
 
-/// Trim without reallocating when nothing needs trimming.
-pub(crate) fn trim_owned(s: String) -> String {
-    let t = s.trim();
-    if t.len() == s.len() {
-        s
-    } else {
-        t.to_owned()
+/// What [`read_rows`] hands its visitor, in file order.
+#[derive(Debug)]
+pub enum ReadEvent<'a> {
+    /// The header row, once, before any data row (`rows` is empty).
+    Header(&'a Table),
+    /// One data row (trimmed cells, padded to the header's width) and how far the reading
+    /// is: `read` of `total` units (bytes of the decoded text for CSV, rows otherwise).
+    Row { row: &'a Row, read: u64, total: u64 },
+}
+
+/// Reads a file row by row, by the rules of [`read_table`], without holding its rows: for
+/// CSV, each row is handed to `visit` as it is parsed, in a buffer reused for the next one.
+/// `visit` may stop the reading early with `ControlFlow::Break`. Returns the encoding (as
+/// [`Table::encoding`]); an error stops the reading at the row it names (rows before it have
+/// been visited).
+pub fn read_rows(
+    bytes: &[u8],
+    format: Format,
+    mut visit: impl FnMut(ReadEvent<'_>) -> std::ops::ControlFlow<()>,
+) -> Result<&'static str, ReadError> {
+    if format == Format::Csv && !bytes.starts_with(OLE_MAGIC) && !bytes.starts_with(ZIP_MAGIC) {
+        return crate::read_csv::stream(bytes, visit);
     }
+    let mut table = read_table(bytes, format)?;
+    let rows = std::mem::take(&mut table.rows);
+    if visit(ReadEvent::Header(&table)).is_break() {
+        return Ok(table.encoding);
+    }
+    let total = rows.len() as u64;
+    for (i, row) in rows.iter().enumerate() {
+        let event = ReadEvent::Row {
+            row,
+            read: i as u64 + 1,
+            total,
+        };
+        if visit(event).is_break() {
+            break;
+        }
+    }
+    Ok(table.encoding)
 }
 
 #[cfg(test)]

@@ -4,9 +4,30 @@ use std::borrow::Cow;
 
 use encoding_rs::{Encoding, GB18030, UTF_16BE, UTF_16LE};
 
-use crate::read::{build_table, ReadError, Table};
+use std::ops::ControlFlow;
+
+use crate::read::{Assembler, ReadError, ReadEvent, Table};
 
 pub(crate) fn read(bytes: &[u8]) -> Result<Table, ReadError> {
+    let mut header = None;
+    let mut rows = Vec::new();
+    stream(bytes, |event| {
+        match event {
+            ReadEvent::Header(t) => header = Some(t.clone()),
+            ReadEvent::Row { row, .. } => rows.push(row.clone()),
+        }
+        ControlFlow::Continue(())
+    })?;
+    let mut table = header.ok_or(ReadError::Empty)?;
+    table.rows = rows;
+    Ok(table)
+}
+
+/// Parses the text record by record, handing each row to `visit` (see `read_rows`).
+pub(crate) fn stream(
+    bytes: &[u8],
+    mut visit: impl FnMut(ReadEvent<'_>) -> ControlFlow<()>,
+) -> Result<&'static str, ReadError> {
     let (text, encoding) = decode(bytes)?;
     let delimiter = sniff_delimiter(&text);
     check_quotes(&text, delimiter)?;
@@ -18,28 +39,40 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Table, ReadError> {
         .from_reader(text.as_bytes());
     let mut record = csv::StringRecord::new();
     let mut lines = LineCounter::new(text.as_bytes());
-    let mut failed = false;
-    let records = std::iter::from_fn(|| {
-        if failed {
-            return None;
-        }
+    let mut assembler = Assembler::new(0, encoding);
+    let total = text.len() as u64;
+    loop {
         match reader.read_record(&mut record) {
-            Ok(false) => None,
+            Ok(false) => break,
             Ok(true) => {
                 let line = record.position().map_or(0, |p| lines.record_line(p.byte()));
-                Some(Ok((line, record.iter().map(str::to_owned).collect())))
+                let had_header = assembler.header().is_some();
+                let row = assembler.record(line, record.iter())?;
+                if !had_header {
+                    if let Some(header) = assembler.header() {
+                        if visit(ReadEvent::Header(header)).is_break() {
+                            return Ok(encoding);
+                        }
+                    }
+                    continue;
+                }
+                if let Some(row) = row {
+                    let read = reader.position().byte();
+                    if visit(ReadEvent::Row { row, read, total }).is_break() {
+                        return Ok(encoding);
+                    }
+                }
             }
             Err(e) => {
-                failed = true;
                 let row = e.position().map_or(0, |p| lines.record_line(p.byte()));
-                Some(Err(ReadError::Csv {
+                return Err(ReadError::Csv {
                     row,
                     message: e.to_string(),
-                }))
+                });
             }
         }
-    });
-    build_table(records, 0, encoding)
+    }
+    assembler.into_header().map(|_| encoding)
 }
 
 /// Line numbers of records. The csv crate's `Position::line` is not usable

@@ -7,6 +7,72 @@ use chengguo_core::audit::{digest_of, entry_hash, AuditEntry, ChainError, ChainV
 use serde::Serialize;
 use sqlx::{Any, Transaction};
 
+/// The SQL that reads the chain's last entry.
+pub(crate) const LAST_ENTRY: &str = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
+/// The SQL that inserts one entry, with the parameters of [`NewEntry`] in order.
+pub(crate) const INSERT_ENTRY: &str = "INSERT INTO audit_log (seq, at, actor, action, entity, \
+    entity_id, change, digest, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
+/// The end of the chain inside a write transaction: each [`ChainEnd::next`] is the entry that
+/// follows the previous one. Every way of appending (one entry, many, the SQLite bulk path)
+/// links entries through this.
+pub(crate) struct ChainEnd {
+    seq: i64,
+    prev: String,
+}
+
+/// An entry ready to insert with [`INSERT_ENTRY`].
+pub(crate) struct NewEntry {
+    pub seq: i64,
+    pub change: String,
+    pub digest: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl ChainEnd {
+    /// After the last stored entry `(seq, hash)`, or at the start of an empty chain.
+    pub(crate) fn after(last: Option<(i64, String)>) -> ChainEnd {
+        match last {
+            Some((seq, prev)) => ChainEnd { seq, prev },
+            None => ChainEnd {
+                seq: 0,
+                prev: GENESIS.to_string(),
+            },
+        }
+    }
+
+    pub(crate) async fn read(tx: &mut Transaction<'static, Any>) -> Result<ChainEnd> {
+        let last: Option<(i64, String)> =
+            sqlx::query_as(LAST_ENTRY).fetch_optional(&mut **tx).await?;
+        Ok(ChainEnd::after(last))
+    }
+
+    pub(crate) fn next(
+        &mut self,
+        at: &str,
+        actor: &str,
+        action: &str,
+        entity: &str,
+        entity_id: &str,
+        change: &serde_json::Value,
+    ) -> NewEntry {
+        self.seq += 1;
+        let digest = digest_of(change);
+        let hash = entry_hash(
+            self.seq, at, actor, action, entity, entity_id, &digest, &self.prev,
+        );
+        let prev_hash = std::mem::replace(&mut self.prev, hash.clone());
+        NewEntry {
+            seq: self.seq,
+            change: change.to_string(),
+            digest,
+            prev_hash,
+            hash,
+        }
+    }
+}
+
 /// Appends one entry. The caller's write transaction already holds the write lock
 /// ([`Store::begin_write`]), so reading the last entry and appending after it cannot interleave.
 pub(crate) async fn append(
@@ -17,34 +83,24 @@ pub(crate) async fn append(
     entity_id: &str,
     change: &serde_json::Value,
 ) -> Result<i64> {
-    let last: Option<(i64, String)> =
-        sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut **tx)
-            .await?;
-    let (seq, prev) = match last {
-        Some((s, h)) => (s + 1, h),
-        None => (1, GENESIS.to_string()),
-    };
     let at = now();
-    let digest = digest_of(change);
-    let hash = entry_hash(seq, &at, actor, action, entity, entity_id, &digest, &prev);
-    sqlx::query(
-        "INSERT INTO audit_log (seq, at, actor, action, entity, entity_id, change, digest, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(seq)
-    .bind(&at)
-    .bind(actor)
-    .bind(action)
-    .bind(entity)
-    .bind(entity_id)
-    .bind(change.to_string())
-    .bind(&digest)
-    .bind(&prev)
-    .bind(&hash)
-    .execute(&mut **tx)
-    .await?;
-    Ok(seq)
+    let e = ChainEnd::read(tx)
+        .await?
+        .next(&at, actor, action, entity, entity_id, change);
+    sqlx::query(INSERT_ENTRY)
+        .bind(e.seq)
+        .bind(&at)
+        .bind(actor)
+        .bind(action)
+        .bind(entity)
+        .bind(entity_id)
+        .bind(e.change)
+        .bind(e.digest)
+        .bind(e.prev_hash)
+        .bind(e.hash)
+        .execute(&mut **tx)
+        .await?;
+    Ok(e.seq)
 }
 
 /// Appends several entries by one actor in order, as [`append`] would one by one, with one
@@ -59,14 +115,7 @@ pub(crate) async fn append_many(
     if entries.is_empty() {
         return Ok(());
     }
-    let last: Option<(i64, String)> =
-        sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut **tx)
-            .await?;
-    let (mut seq, mut prev) = match last {
-        Some((s, h)) => (s, h),
-        None => (0, GENESIS.to_string()),
-    };
+    let mut end = ChainEnd::read(tx).await?;
     let at = now();
     // Small statements: sqlx's SQLite binding slows down sharply with thousands of parameters.
     for chunk in entries.chunks(50) {
@@ -75,9 +124,6 @@ pub(crate) async fn append_many(
         );
         let mut rows = Vec::with_capacity(chunk.len());
         for (i, (entity_id, change)) in chunk.iter().enumerate() {
-            seq += 1;
-            let digest = digest_of(change);
-            let hash = entry_hash(seq, &at, actor, action, entity, entity_id, &digest, &prev);
             if i > 0 {
                 sql.push_str(", ");
             }
@@ -96,28 +142,23 @@ pub(crate) async fn append_many(
                 b + 10
             ));
             rows.push((
-                seq,
                 entity_id,
-                change.to_string(),
-                digest,
-                prev.clone(),
-                hash.clone(),
+                end.next(&at, actor, action, entity, entity_id, change),
             ));
-            prev = hash;
         }
         let mut q = sqlx::query(&sql);
-        for (seq, entity_id, change, digest, prev_hash, hash) in rows {
+        for (entity_id, e) in rows {
             q = q
-                .bind(seq)
+                .bind(e.seq)
                 .bind(at.clone())
                 .bind(actor.to_string())
                 .bind(action.to_string())
                 .bind(entity.to_string())
                 .bind(entity_id.clone())
-                .bind(change)
-                .bind(digest)
-                .bind(prev_hash)
-                .bind(hash);
+                .bind(e.change)
+                .bind(e.digest)
+                .bind(e.prev_hash)
+                .bind(e.hash);
         }
         q.execute(&mut **tx).await?;
     }

@@ -406,6 +406,9 @@ fn kind_for_nature(nature: &str) -> OrgKind {
 
 type Tx = Transaction<'static, Any>;
 
+mod import;
+pub use import::{ContractFeed, FeedOutcome, FeedProgress, StoredDuplicate};
+
 /// Finds the organization of a domestic party by credit code, creating it (audited) when the
 /// platform does not know it. Foreign parties have no organization.
 async fn resolve_party(
@@ -437,7 +440,7 @@ async fn resolve_party(
                     division_code: division.clone(),
                     nature: p.nature.clone(),
                     kind: kind_for_nature(&p.nature),
-                    description: "由技术合同当事人创建 / created from a contract party".into(),
+                    description: PARTY_DESCRIPTION.into(),
                     is_demo: false,
                 },
             )
@@ -656,26 +659,17 @@ fn bulk_insert_sql(backend: crate::Backend) -> String {
     )
 }
 
-/// Appends one contract as a JSON array in the order of [`BULK_COLUMNS`].
-fn push_bulk_row(out: &mut String, i: &Insert<'_>) {
-    use std::fmt::Write;
-    fn text(out: &mut String, v: Option<&str>) {
-        match v {
-            // Serializing a &str to a String cannot fail.
-            Some(s) => out.push_str(&serde_json::to_string(s).unwrap_or_default()),
-            None => out.push_str("null"),
-        }
-        out.push(',');
-    }
-    fn int(out: &mut String, v: Option<i64>) {
-        match v {
-            Some(n) => {
-                let _ = write!(out, "{n}");
-            }
-            None => out.push_str("null"),
-        }
-        out.push(',');
-    }
+/// One value of [`BULK_COLUMNS`].
+enum BulkValue<'a> {
+    Text(Option<std::borrow::Cow<'a, str>>),
+    Int(Option<i64>),
+}
+
+/// One contract's values in the order of [`BULK_COLUMNS`]: what both the JSON batches and the
+/// SQLite prepared statement (`import::native`) write.
+fn bulk_values<'a>(i: &Insert<'a>) -> [BulkValue<'a>; 35] {
+    use std::borrow::Cow::{Borrowed, Owned};
+    use BulkValue::{Int, Text};
     let c = i.c;
     let applicant = if c.seller.is_domestic() {
         i.seller_org
@@ -683,43 +677,68 @@ fn push_bulk_row(out: &mut String, i: &Insert<'_>) {
         i.buyer_org
     };
     let reg = c.registration.as_ref();
-    let date = |d: Option<Date>| d.map(|d| d.to_string());
+    let date = |d: Option<Date>| Text(d.map(|d| Owned(d.to_string())));
+    let text = |s: &'a str| Text(Some(Borrowed(s)));
+    let opt = |s: Option<&'a str>| Text(s.map(Borrowed));
+    let (s, b) = (&c.seller, &c.buyer);
+    [
+        text(&c.contract_no),
+        text(&c.title),
+        text(&c.category),
+        opt(c.subtype.as_deref()),
+        date(Some(c.signed_on)),
+        date(c.valid_from),
+        date(c.valid_until),
+        Text(Some(Owned(seller_key(s)))),
+        Int(i.seller_org),
+        text(&s.name),
+        opt(s.credit_code.as_ref().map(|x| x.as_str())),
+        opt(s.division_code.as_ref().map(|x| x.as_str())),
+        text(&s.country),
+        text(&s.nature),
+        Int(i.buyer_org),
+        text(&b.name),
+        opt(b.credit_code.as_ref().map(|x| x.as_str())),
+        opt(b.division_code.as_ref().map(|x| x.as_str())),
+        text(&b.country),
+        text(&b.nature),
+        Int(applicant),
+        Int(Some(c.contract_amount.0)),
+        Int(Some(c.tech_transaction_amount.0)),
+        text(&c.tech_field),
+        text(&c.ip_type),
+        opt(c.plan_category.as_deref()),
+        Text(Some(Owned(
+            serde_json::to_string(&c.payment_schedule).unwrap_or_else(|_| "[]".into()),
+        ))),
+        Int(c.achievement_id),
+        Int(c.demand_id),
+        Int(c.site_id),
+        text(i.status.as_str()),
+        Int(Some(i64::from(i.status.counts_in_statistics()))),
+        opt(reg.map(|r| r.registration_no.as_str())),
+        date(reg.map(|r| r.registered_on)),
+        Int(reg.map(|r| i64::from(r.registered_on.year()))),
+    ]
+}
+
+/// Appends one contract as a JSON array in the order of [`BULK_COLUMNS`].
+fn push_bulk_row(out: &mut String, i: &Insert<'_>) {
+    use std::fmt::Write;
     out.push('[');
-    text(out, Some(&c.contract_no));
-    text(out, Some(&c.title));
-    text(out, Some(&c.category));
-    text(out, c.subtype.as_deref());
-    text(out, Some(&c.signed_on.to_string()));
-    text(out, date(c.valid_from).as_deref());
-    text(out, date(c.valid_until).as_deref());
-    text(out, Some(&seller_key(&c.seller)));
-    for (p, org) in [(&c.seller, i.seller_org), (&c.buyer, i.buyer_org)] {
-        int(out, org);
-        text(out, Some(&p.name));
-        text(out, p.credit_code.as_ref().map(|x| x.as_str()));
-        text(out, p.division_code.as_ref().map(|x| x.as_str()));
-        text(out, Some(&p.country));
-        text(out, Some(&p.nature));
+    for (k, v) in bulk_values(i).iter().enumerate() {
+        if k > 0 {
+            out.push(',');
+        }
+        match v {
+            // Serializing a &str to a String cannot fail.
+            BulkValue::Text(Some(s)) => out.push_str(&serde_json::to_string(s).unwrap_or_default()),
+            BulkValue::Int(Some(n)) => {
+                let _ = write!(out, "{n}");
+            }
+            BulkValue::Text(None) | BulkValue::Int(None) => out.push_str("null"),
+        }
     }
-    int(out, applicant);
-    int(out, Some(c.contract_amount.0));
-    int(out, Some(c.tech_transaction_amount.0));
-    text(out, Some(&c.tech_field));
-    text(out, Some(&c.ip_type));
-    text(out, c.plan_category.as_deref());
-    text(
-        out,
-        Some(&serde_json::to_string(&c.payment_schedule).unwrap_or_else(|_| "[]".into())),
-    );
-    int(out, c.achievement_id);
-    int(out, c.demand_id);
-    int(out, c.site_id);
-    text(out, Some(i.status.as_str()));
-    int(out, Some(i64::from(i.status.counts_in_statistics())));
-    text(out, reg.map(|r| r.registration_no.as_str()));
-    text(out, reg.map(|r| r.registered_on.to_string()).as_deref());
-    int(out, reg.map(|r| i64::from(r.registered_on.year())));
-    out.pop();
     out.push(']');
 }
 
@@ -828,6 +847,15 @@ pub struct SummaryRow {
     pub tech_transaction_amount: i64,
 }
 
+/// The seller nature a summary row keeps: universities (`022`) and research institutes (`021`),
+/// which the conversion rate may count alone; every other nature is `''`.
+fn summary_nature(nature: &str) -> &str {
+    match nature {
+        n @ ("021" | "022") => n,
+        _ => "",
+    }
+}
+
 /// The summary row a stored contract counts in (`None` when the statistics do not count it),
 /// with its own measures.
 fn summary_row(c: &Contract) -> Option<SummaryRow> {
@@ -840,10 +868,7 @@ fn summary_row(c: &Contract) -> Option<SummaryRow> {
         seller_division_code: c.seller.division_code.clone().unwrap_or_default(),
         buyer_division_code: c.buyer.division_code.clone().unwrap_or_default(),
         buyer_country: c.buyer.country.clone(),
-        seller_nature: match c.seller.nature.as_str() {
-            n @ ("021" | "022") => n.to_string(),
-            _ => String::new(),
-        },
+        seller_nature: summary_nature(&c.seller.nature).to_string(),
         category: c.category.clone(),
         contracts: 1,
         contract_amount: c.contract_amount.0,
@@ -1427,182 +1452,6 @@ impl Store {
         })
     }
 
-    /// The indices of `keys` (seller credit code or foreign name key, contract number) that are
-    /// already stored.
-    pub async fn existing_contracts(&self, rows: &[NewContract]) -> Result<Vec<usize>> {
-        // The keys go as one JSON parameter per batch and are looked up through the unique index
-        // on (seller_key, contract_no).
-        let source = match self.backend() {
-            crate::Backend::Sqlite => "json_each($1) AS j",
-            crate::Backend::Postgres => "json_array_elements(CAST($1 AS JSON)) AS j(value)",
-        };
-        let sql = format!(
-            "SELECT c.seller_key, c.contract_no FROM {source} \
-             JOIN contracts c ON c.seller_key = j.value ->> 0 AND c.contract_no = j.value ->> 1"
-        );
-        let batch = 5_000;
-        let mut out = Vec::new();
-        for (chunk_no, chunk) in rows.chunks(batch).enumerate() {
-            let keys: Vec<(String, &str)> = chunk
-                .iter()
-                .map(|c| (seller_key(&c.seller), c.contract_no.as_str()))
-                .collect();
-            let json =
-                serde_json::to_string(&keys).map_err(|e| StoreError::Invalid(e.to_string()))?;
-            let found: std::collections::HashSet<(String, String)> =
-                sqlx::query_as::<_, (String, String)>(&sql)
-                    .bind(json)
-                    .fetch_all(self.pool())
-                    .await?
-                    .into_iter()
-                    .collect();
-            if found.is_empty() {
-                continue;
-            }
-            for (i, (key, no)) in keys.iter().enumerate() {
-                if found.contains(&(key.clone(), no.to_string())) {
-                    out.push(chunk_no * batch + i);
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    /// Writes every row in one transaction: rows with registration data as registered, others
-    /// as drafts; unknown domestic parties become organizations. The import is one audit entry
-    /// (with the digest of the source file); each created organization has its own. Any failure
-    /// (e.g. a duplicate contract number of the same seller) rolls everything back.
-    pub async fn import_contracts(
-        &self,
-        actor: &Actor,
-        rows: &[NewContract],
-        source_digest: &str,
-        mut progress: impl FnMut(usize),
-    ) -> Result<ContractImportOutcome> {
-        let started = std::time::Instant::now();
-        let mut tx = self.begin_write().await?;
-        // A bigger page cache for this connection while it writes (the indexes of a large table
-        // no longer fit the default 2 MB), set back before the transaction ends. Atomicity is
-        // untouched: everything is still one transaction.
-        let old_cache = match self.backend() {
-            crate::Backend::Sqlite => {
-                let (n,): (i64,) = sqlx::query_as("PRAGMA cache_size")
-                    .fetch_one(&mut *tx)
-                    .await?;
-                sqlx::query("PRAGMA cache_size = -262144")
-                    .execute(&mut *tx)
-                    .await?;
-                Some(n)
-            }
-            crate::Backend::Postgres => None,
-        };
-        let result: Result<ContractImportOutcome> = async {
-            let mut cache: HashMap<String, i64> = HashMap::new();
-            let existing: Vec<(i64, String)> =
-                sqlx::query_as("SELECT id, credit_code FROM organizations")
-                    .fetch_all(&mut *tx)
-                    .await?;
-            for (id, code) in existing {
-                cache.insert(code, id);
-            }
-            let mut out = ContractImportOutcome {
-                organizations_created: create_parties(&mut tx, actor, rows, &mut cache).await?,
-                ..Default::default()
-            };
-            let at = now();
-            let first_id: Option<(Option<i64>,)> = sqlx::query_as("SELECT MAX(id) FROM contracts")
-                .fetch_optional(&mut *tx)
-                .await?;
-            let before_max = first_id.and_then(|(m,)| m).unwrap_or(0);
-            let parties_done = started.elapsed();
-            // Big batches in one parameter each (see `bulk_insert_sql`); 50,000 rows measured
-            // faster than 5,000 (fewer statements, each journaled) and than 200,000.
-            let batch: usize = 50_000;
-            let sql = bulk_insert_sql(self.backend());
-            let mut json = String::new();
-            for chunk in rows.chunks(batch) {
-                json.clear();
-                json.push('[');
-                for c in chunk {
-                    let seller_org = resolve_party(
-                        &mut tx,
-                        actor,
-                        &c.seller,
-                        &mut cache,
-                        &mut out.organizations_created,
-                    )
-                    .await?;
-                    let buyer_org = resolve_party(
-                        &mut tx,
-                        actor,
-                        &c.buyer,
-                        &mut cache,
-                        &mut out.organizations_created,
-                    )
-                    .await?;
-                    if json.len() > 1 {
-                        json.push(',');
-                    }
-                    push_bulk_row(
-                        &mut json,
-                        &Insert {
-                            c,
-                            seller_org,
-                            buyer_org,
-                            status: if c.registration.is_some() {
-                                ContractStatus::Registered
-                            } else {
-                                ContractStatus::Draft
-                            },
-                            imported: true,
-                        },
-                    );
-                }
-                json.push(']');
-                sqlx::query(&sql)
-                    .bind(json.as_str())
-                    .bind(actor.username.as_str())
-                    .bind(at.as_str())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| conflict(e, &chunk[0]))?;
-                out.created += chunk.len();
-                progress(out.created);
-            }
-            tracing::info!(
-                parties_s = parties_done.as_secs_f64(),
-                insert_s = (started.elapsed() - parties_done).as_secs_f64(),
-                "contracts inserted"
-            );
-            add_to_summary_after(&mut tx, before_max).await?;
-            append(
-                &mut tx,
-                &actor.username,
-                "import",
-                "contract",
-                &format!("{}-{}", before_max + 1, before_max + out.created as i64),
-                &json!({"rows": out.created, "organizations_created": out.organizations_created,
-                    "source_sha256": source_digest}),
-            )
-            .await?;
-            Ok(out)
-        }
-        .await;
-        if let Some(n) = old_cache {
-            sqlx::query(&format!("PRAGMA cache_size = {n}"))
-                .execute(&mut *tx)
-                .await?;
-        }
-        let out = result?;
-        tx.commit().await?;
-        tracing::info!(
-            rows = out.created,
-            total_s = started.elapsed().as_secs_f64(),
-            "contracts imported"
-        );
-        Ok(out)
-    }
-
     /// Counted contracts registered `from..=to` touching the region, grouped by what the
     /// statistics read: whole months from `contract_summary`, the edge days from `contracts`.
     async fn stats_groups(&self, region: &str, from: Date, to: Date) -> Result<Vec<Group>> {
@@ -1891,6 +1740,19 @@ impl Store {
     }
 }
 
+/// The description of an organization created from a contract party.
+const PARTY_DESCRIPTION: &str = "由技术合同当事人创建 / created from a contract party";
+
+/// The audit change of an organization created from a contract party (as `insert_org`'s
+/// organization serializes).
+fn party_change(id: i64, p: &Party, at: &str) -> serde_json::Value {
+    json!({"id": id, "name": p.name,
+           "credit_code": p.credit_code.as_ref().map(|c| c.to_string()),
+           "division_code": p.division_code.as_ref().map(|d| d.to_string()),
+           "nature": p.nature, "kind": kind_for_nature(&p.nature).as_str(),
+           "description": PARTY_DESCRIPTION, "is_demo": false, "created_at": at, "updated_at": at})
+}
+
 /// Creates, in bulk, the organizations of the domestic parties the platform does not know yet
 /// (first name seen wins), one audit entry each; adds their ids to `cache`.
 async fn create_parties(
@@ -1911,7 +1773,6 @@ async fn create_parties(
         }
     }
     let at = now();
-    let description = "由技术合同当事人创建 / created from a contract party";
     for chunk in new.chunks(50) {
         let mut sql = String::from(
             "INSERT INTO organizations (name, credit_code, division_code, nature, kind, description, is_demo, created_at, updated_at) VALUES ",
@@ -1941,7 +1802,7 @@ async fn create_parties(
                 .bind(p.division_code.as_ref().map(|d| d.to_string()))
                 .bind(p.nature.clone())
                 .bind(kind_for_nature(&p.nature).as_str())
-                .bind(description);
+                .bind(PARTY_DESCRIPTION);
         }
         q.bind(at.clone())
             .execute(&mut **tx)
@@ -1976,13 +1837,7 @@ async fn create_parties(
             let Some(id) = ids.get(&code).copied() else {
                 continue;
             };
-            entries.push((
-                id.to_string(),
-                json!({"id": id, "name": p.name, "credit_code": code,
-                       "division_code": p.division_code.as_ref().map(|d| d.to_string()),
-                       "nature": p.nature, "kind": kind_for_nature(&p.nature).as_str(),
-                       "description": description, "is_demo": false, "created_at": at, "updated_at": at}),
-            ));
+            entries.push((id.to_string(), party_change(id, p, &at)));
             cache.insert(code, id);
         }
         crate::audit::append_many(tx, &actor.username, "create", "organization", &entries).await?;

@@ -11,8 +11,9 @@ mod backup;
 pub use backup::BackupSummary;
 mod contracts;
 pub use contracts::{
-    today_cn, Contract, ContractError, ContractEvent, ContractImportOutcome, ContractQuery,
-    ContractSettings, Measure, PartyRow, RecordsQuery, StatsOutcome, SummaryRow,
+    today_cn, Contract, ContractError, ContractEvent, ContractFeed, ContractImportOutcome,
+    ContractQuery, ContractSettings, FeedOutcome, FeedProgress, Measure, PartyRow, RecordsQuery,
+    StatsOutcome, StoredDuplicate, SummaryRow,
 };
 mod achievements;
 pub use achievements::{

@@ -9,7 +9,7 @@ use chengguo_core::contract::{
 };
 use chengguo_core::{Actor, OrgKind, Role};
 use chengguo_store::testing::TestDb;
-use chengguo_store::{storage_test, Contract, ContractQuery, Store};
+use chengguo_store::{storage_test, Contract, ContractQuery, Store, StoreError};
 use time::Date;
 
 fn day(s: &str) -> Date {
@@ -217,16 +217,27 @@ async fn summary_follows_workflow_and_imports(db: &TestDb) {
             contract(n, Some(site), (n % 10 != 9).then_some(on.as_str()))
         })
         .collect();
-    s.import_contracts(&bureau, &imported, "test", |_| {})
+    s.import_contracts(&bureau, &imported, "test")
         .await
         .unwrap();
-    // Stored contract numbers of the same seller are found (what an import refuses).
+    // Stored contract numbers of the same seller are refused, and nothing of that import is
+    // written.
+    let summary = s.contract_summary().await.unwrap();
     let probe = vec![
-        contract(5_000, Some(site), None),
+        contract(5_000, Some(site), Some("2025-05-05")),
         imported[5].clone(),
         imported[77].clone(),
     ];
-    assert_eq!(s.existing_contracts(&probe).await.unwrap(), [1, 2]);
+    match s.import_contracts(&bureau, &probe, "test").await {
+        Err(StoreError::Conflict { field, value }) => {
+            assert_eq!(
+                (field.as_str(), value),
+                ("contract_no", imported[5].contract_no.clone())
+            )
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(s.contract_summary().await.unwrap(), summary);
 
     // Workflow registrations on chosen days, including month ends and starts.
     let days = [

@@ -171,9 +171,7 @@ async fn computed_indicators_equal_contract_statistics(db: &TestDb) {
         contract(3, "210106", "210112", "500000.50", "2025-05-01"),
         contract(4, "210106", "210106", "200000.00", "2024-05-01"),
     ];
-    s.import_contracts(&bureau, &rows, "test", |_| {})
-        .await
-        .unwrap();
+    s.import_contracts(&bureau, &rows, "test").await.unwrap();
     let today = time::Date::from_calendar_date(2026, time::Month::June, 1).unwrap();
     for (division, region) in [(None, "2101"), (Some("210112"), "210112")] {
         let mut facts = s.year_facts(&plan, 2025, today).await.unwrap();

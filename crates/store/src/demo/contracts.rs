@@ -350,7 +350,7 @@ pub(super) async fn load(store: &Store, actor: &Actor) -> Result<usize> {
         }
     }
     let n = rows.len();
-    store.import_contracts(actor, &rows, "demo", |_| {}).await?;
+    store.import_contracts(actor, &rows, "demo").await?;
     queue(store, actor, &research, &local_firms, &remote, &sites).await?;
     Ok(n)
 }

@@ -669,7 +669,7 @@ pub async fn import(
     let report = import_contracts(
         &state.store,
         &auth.actor(),
-        &body,
+        body,
         format,
         p.dry_run.unwrap_or(false),
         |_| {},

@@ -1,16 +1,19 @@
 //! Import of technology contracts (`chengguo import contracts`, `POST /api/v1/contracts/import`,
 //! the upload page): every row parsed by the core's `ContractInput`, every problem reported as
 //! `row N, column: message`, duplicates (the same seller's contract number, in the file or
-//! already stored) refused, and only a clean file written, in one transaction.
+//! already stored) refused, and only a clean file written, in one transaction. The file is
+//! read row by row while the store writes what has been read (`Store::import_contract_feed`).
 
-use super::{whole_file_problem, ImportProblem, ImportReport, Parsed};
+use super::{whole_file_problem, ImportProblem, ImportReport};
+use axum::body::Bytes;
 use chengguo_core::contract::{ContractInput, NewContract, IMPORT_COLUMNS};
 use chengguo_core::Actor;
-use chengguo_io::{map_headers, read_table, Column, Format};
-use chengguo_store::{Store, StoreError};
+use chengguo_io::{map_headers, read_rows, Column, Format, ReadEvent, Row};
+use chengguo_store::{ContractFeed, FeedProgress, Store, StoreError};
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::ops::ControlFlow;
 
 /// Extra Chinese headers accepted beside the core's ([`IMPORT_COLUMNS`]).
 fn aliases(key: &str) -> &'static [&'static str] {
@@ -83,101 +86,184 @@ pub struct ContractImportReport {
     pub organizations_created: usize,
 }
 
-/// Reads and parses a contracts file. Nothing is written.
-pub fn parse_contracts(bytes: &[u8], format: Format) -> Parsed<NewContract> {
+/// Parsed rows per batch sent to the writer: big enough that messages cost nothing, small
+/// enough that the rows in flight take a few megabytes.
+const BATCH: usize = 10_000;
+
+/// Where the cells of each schema key are, found once from the header. `ContractInput` asks
+/// for its fields in the same order on every row, so the fields are kept in the order they
+/// were last asked for: after the first row, each question is answered by the first key tried.
+struct FieldLookup {
+    /// Schema key, table column, header text as in the file.
+    fields: Vec<(&'static str, Option<usize>, String)>,
+    next: usize,
+}
+
+impl FieldLookup {
+    fn position(&self, key: &str) -> Option<usize> {
+        let n = self.fields.len();
+        (0..n)
+            .map(|k| (self.next + k) % n)
+            .find(|&k| self.fields[k].0 == key)
+    }
+
+    fn cell(&mut self, row: &Row, key: &str) -> Option<String> {
+        let k = self.position(key)?;
+        // Move the key to where it was looked for first, so that the next row finds it there.
+        self.fields.swap(k, self.next);
+        let at = self.next;
+        self.next = (self.next + 1) % self.fields.len();
+        self.fields[at].1.map(|i| row.cells[i].clone())
+    }
+
+    /// The column as the file names it (or the key when the file lacks it).
+    fn header(&self, key: &str) -> String {
+        self.position(key)
+            .map(|k| self.fields[k].2.clone())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| key.to_string())
+    }
+}
+
+/// What reading the file found.
+struct ReadOutcome {
+    report: ImportReport,
+    registered_rows: usize,
+}
+
+/// Reads, parses and checks a contracts file row by row, handing the parsed rows to `send` in
+/// batches ([`ContractFeed`]) marked clean while the file has shown no problem, then the end
+/// (with the file's digest when it is clean). Stops early when `send` says the writer is
+/// gone. The file's own problems are in the returned report; in-file duplicates (the same
+/// seller's contract number twice) are among them.
+fn read_contracts(
+    bytes: &[u8],
+    format: Format,
+    mut send: impl FnMut(ContractFeed) -> bool,
+) -> ReadOutcome {
     let mut report = ImportReport {
         dry_run: true,
         ..Default::default()
     };
-    let empty = |report| Parsed {
-        report,
-        rows: Vec::new(),
-        lines: Vec::new(),
-    };
-    let mut table = match read_table(bytes, format) {
-        Ok(t) => t,
-        Err(e) => {
-            report.problems.push(ImportProblem {
-                row: e.row().unwrap_or(0),
-                column: "file".into(),
-                message: e.to_string(),
-            });
-            return empty(report);
-        }
-    };
-    report.encoding = table.encoding.to_string();
-    report.rows = table.rows.len();
+    let mut registered_rows = 0;
     let columns = contract_columns();
-    // The headers are mapped on a copy without rows, so that each row can be dropped as soon as
-    // it is parsed: the file's cells and the parsed contracts are never all in memory at once.
-    let data_rows = std::mem::take(&mut table.rows);
-    let mapped = match map_headers(&table, &columns) {
-        Ok(m) => m,
-        Err(errs) => {
-            report
-                .problems
-                .extend(errs.into_iter().map(ImportProblem::from));
-            return empty(report);
+    let mut lookup: Option<FieldLookup> = None;
+    let mut batch: Vec<(usize, NewContract)> = Vec::with_capacity(BATCH);
+    let mut seen: FxHashMap<(String, String), usize> = FxHashMap::default();
+    let mut writer_gone = false;
+    let mut position = (0, 0);
+    let read = read_rows(bytes, format, |event| match event {
+        ReadEvent::Header(table) => match map_headers(table, &columns) {
+            Ok(mapped) => {
+                report.ignored_columns = mapped
+                    .unknown_columns()
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect();
+                lookup = Some(FieldLookup {
+                    fields: columns
+                        .iter()
+                        .map(|c| {
+                            (
+                                c.key,
+                                mapped.column(c.key),
+                                mapped.header(c.key).unwrap_or_default().to_string(),
+                            )
+                        })
+                        .collect(),
+                    next: 0,
+                });
+                ControlFlow::Continue(())
+            }
+            Err(errs) => {
+                report
+                    .problems
+                    .extend(errs.into_iter().map(ImportProblem::from));
+                ControlFlow::Break(())
+            }
+        },
+        ReadEvent::Row { row, read, total } => {
+            let Some(fields) = &mut lookup else {
+                return ControlFlow::Break(());
+            };
+            report.rows += 1;
+            position = (read, total);
+            let parsed = ContractInput::from_fields(|k| fields.cell(row, k)).into_new();
+            let problem = |key: &str, message: String| ImportProblem {
+                row: row.line,
+                column: fields.header(key),
+                message,
+            };
+            match parsed {
+                Ok(c) => {
+                    let key = (seller_identity(&c), c.contract_no.clone());
+                    if let Some(first) = seen.insert(key, row.line) {
+                        report.problems.push(problem(
+                            "contract_no",
+                            format!("同一卖方的合同编号与第 {first} 行重复 / duplicate of row {first}: the same seller's contract number"),
+                        ));
+                    }
+                    registered_rows += usize::from(c.registration.is_some());
+                    batch.push((row.line, c));
+                }
+                Err(errs) => {
+                    for e in errs {
+                        report.problems.push(problem(&e.field, e.message));
+                    }
+                }
+            }
+            if batch.len() >= BATCH {
+                let rows = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                if !send(ContractFeed::Rows {
+                    rows,
+                    clean: report.problems.is_empty(),
+                    read,
+                    total,
+                }) {
+                    writer_gone = true;
+                    return ControlFlow::Break(());
+                }
+            }
+            ControlFlow::Continue(())
         }
-    };
-    report.ignored_columns = mapped
-        .unknown_columns()
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    if data_rows.is_empty() {
+    });
+    match read {
+        Ok(encoding) => report.encoding = encoding.to_string(),
+        Err(e) => report.problems.push(ImportProblem {
+            row: e.row().unwrap_or(0),
+            column: "file".into(),
+            message: e.to_string(),
+        }),
+    }
+    if lookup.is_some() && report.rows == 0 {
         report.problems.push(whole_file_problem(
             "the file has a header but no data rows".into(),
         ));
     }
-    let mut rows = Vec::with_capacity(data_rows.len());
-    let mut lines = Vec::with_capacity(data_rows.len());
-    let mut seen: HashMap<(String, String), usize> = HashMap::new();
-    // The schema's keys that the file has (`Mapped::get` wants schema keys only).
-    let present: Vec<&str> = columns
-        .iter()
-        .map(|c| c.key)
-        .filter(|k| mapped.has(k))
-        .collect();
-    for row in data_rows {
-        let row = &row;
-        let input = ContractInput::from_fields(|k| {
-            if present.contains(&k) {
-                Some(mapped.get(row, k).to_string())
+    if !writer_gone {
+        let clean = report.problems.is_empty();
+        let sent = batch.is_empty()
+            || send(ContractFeed::Rows {
+                rows: batch,
+                clean,
+                read: position.0,
+                total: position.1,
+            });
+        if sent {
+            let source_digest = if clean {
+                hex::encode(Sha256::digest(bytes))
             } else {
-                None
-            }
-        });
-        match input.into_new() {
-            Ok(c) => {
-                let key = (seller_identity(&c), c.contract_no.clone());
-                if let Some(first) = seen.insert(key, row.line) {
-                    report.problems.push(
-                        mapped
-                            .error(
-                                row,
-                                "contract_no",
-                                format!("同一卖方的合同编号与第 {first} 行重复 / duplicate of row {first}: the same seller's contract number"),
-                            )
-                            .into(),
-                    );
-                }
-                rows.push(c);
-                lines.push(row.line);
-            }
-            Err(errs) => {
-                for e in errs {
-                    report
-                        .problems
-                        .push(mapped.error(row, &e.field, e.message).into());
-                }
-            }
+                String::new()
+            };
+            send(ContractFeed::End {
+                clean,
+                source_digest,
+            });
         }
     }
-    Parsed {
+    ReadOutcome {
         report,
-        rows,
-        lines,
+        registered_rows,
     }
 }
 
@@ -188,63 +274,46 @@ fn seller_identity(c: &NewContract) -> String {
     }
 }
 
-/// Where an import is, for progress displays.
-#[derive(Debug, Clone, Copy)]
-pub enum Stage {
-    /// The file is read and every row parsed (`rows`).
-    Parsed { rows: usize },
-    /// Rows written so far.
-    Written { done: usize, total: usize },
-}
-
-/// Parses, checks against the stored contracts and, unless `dry_run` or there are problems,
-/// writes all rows in one transaction.
+/// Reads and checks the file while the store writes the rows it has read (one transaction,
+/// rolled back at the first problem, so that nothing is written unless the whole file is
+/// clean); every problem of the file and every stored duplicate is reported by row and
+/// column. A dry run writes nothing. `progress` hears how far reading and writing are.
 pub async fn import_contracts(
     store: &Store,
     actor: &Actor,
-    bytes: &[u8],
+    bytes: Bytes,
     format: Format,
     dry_run: bool,
-    mut progress: impl FnMut(Stage),
+    progress: impl Fn(FeedProgress) + Send + 'static,
 ) -> Result<ContractImportReport, StoreError> {
-    let parsed = parse_contracts(bytes, format);
-    progress(Stage::Parsed {
-        rows: parsed.report.rows,
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let reader = tokio::task::spawn_blocking(move || {
+        read_contracts(&bytes, format, |msg| tx.blocking_send(msg).is_ok())
     });
+    let written = store
+        .import_contract_feed(actor, rx, dry_run, progress)
+        .await;
+    let read = reader
+        .await
+        .map_err(|e| StoreError::Invalid(format!("reading the file failed: {e}")))?;
+    let written = written?;
     let mut out = ContractImportReport {
-        registered_rows: parsed
-            .rows
-            .iter()
-            .filter(|c| c.registration.is_some())
-            .count(),
-        report: parsed.report,
-        organizations_created: 0,
+        report: read.report,
+        registered_rows: read.registered_rows,
+        organizations_created: written.organizations_created,
     };
     out.report.dry_run = dry_run;
-    if !parsed.rows.is_empty() {
-        for i in store.existing_contracts(&parsed.rows).await? {
-            out.report.problems.push(ImportProblem {
-                row: parsed.lines[i],
-                column: "contract_no".into(),
-                message: format!(
-                    "卖方「{}」的合同编号 {} 已在平台登记，不予更新 / contract number {} of this seller is already on the platform; nothing is updated",
-                    parsed.rows[i].seller.name, parsed.rows[i].contract_no, parsed.rows[i].contract_no
-                ),
-            });
-        }
+    out.report.created = written.created;
+    for d in written.stored_duplicates {
+        out.report.problems.push(ImportProblem {
+            row: d.line,
+            column: "contract_no".into(),
+            message: format!(
+                "卖方「{}」的合同编号 {} 已在平台登记，不予更新 / contract number {} of this seller is already on the platform; nothing is updated",
+                d.seller_name, d.contract_no, d.contract_no
+            ),
+        });
     }
-    if dry_run || !out.report.ok() {
-        out.report.problems.sort_by_key(|p| p.row);
-        return Ok(out);
-    }
-    let digest = hex::encode(Sha256::digest(bytes));
-    let total = parsed.rows.len();
-    let outcome = store
-        .import_contracts(actor, &parsed.rows, &digest, |done| {
-            progress(Stage::Written { done, total })
-        })
-        .await?;
-    out.report.created = outcome.created;
-    out.organizations_created = outcome.organizations_created;
+    out.report.problems.sort_by_key(|p| p.row);
     Ok(out)
 }

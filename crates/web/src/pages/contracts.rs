@@ -784,11 +784,19 @@ async fn import_preview(
         );
     };
     let format = detect_format(Some(&filename), &bytes);
-    let report =
-        match import_contracts(&state.store, &auth.actor(), &bytes, format, true, |_| {}).await {
-            Ok(r) => r,
-            Err(e) => return ApiError::from(e).into_page(&ctx),
-        };
+    let report = match import_contracts(
+        &state.store,
+        &auth.actor(),
+        bytes.clone().into(),
+        format,
+        true,
+        |_| {},
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => return ApiError::from(e).into_page(&ctx),
+    };
     let ok = report.report.ok();
     let upload_id = if ok {
         match state
@@ -840,7 +848,7 @@ async fn import_commit(
     let report = match import_contracts(
         &state.store,
         &auth.actor(),
-        &upload.bytes,
+        upload.bytes.into(),
         format,
         false,
         |_| {},
