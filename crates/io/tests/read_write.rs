@@ -510,3 +510,102 @@ fn missing_and_ambiguous_columns_are_reported_together() {
          (accepted headers: credit_code, 统一社会信用代码, 信用代码)"
     );
 }
+
+// ---------------------------------------------------------------- streaming
+
+/// Everything `read_rows` hands out, as owned values: the header, then `(row, read, total)`.
+fn stream(bytes: &[u8], format: Format, stop_after: usize) -> (Vec<String>, Vec<(Row, u64, u64)>) {
+    let mut headers = Vec::new();
+    let mut rows = Vec::new();
+    chengguo_io::read_rows(bytes, format, |event| {
+        match event {
+            chengguo_io::ReadEvent::Header(t) => {
+                assert!(rows.is_empty() && t.rows.is_empty());
+                headers = t.headers.clone();
+            }
+            chengguo_io::ReadEvent::Row { row, read, total } => {
+                rows.push((row.clone(), read, total))
+            }
+        }
+        if rows.len() == stop_after {
+            std::ops::ControlFlow::Break(())
+        } else {
+            std::ops::ControlFlow::Continue(())
+        }
+    })
+    .unwrap();
+    (headers, rows)
+}
+
+#[test]
+fn read_rows_streams_what_read_table_reads() {
+    // Blank rows, a multi-line cell, short and trimmed rows: the same rows and row numbers.
+    let text = "\n名称 ,代码,备注\n甲, 1 ,\"两\n行\"\n\n乙,2\n ,,\n丙,3,x,\n";
+    let table = csv(text).unwrap();
+    let (headers, rows) = stream(text.as_bytes(), Format::Csv, usize::MAX);
+    assert_eq!(headers, table.headers);
+    let streamed: Vec<Row> = rows.iter().map(|(r, _, _)| r.clone()).collect();
+    assert_eq!(streamed, table.rows);
+    // Progress is in bytes of the text and grows to its end.
+    let reads: Vec<u64> = rows.iter().map(|(_, read, _)| *read).collect();
+    assert!(reads.windows(2).all(|w| w[0] < w[1]), "{reads:?}");
+    assert_eq!(
+        rows.last().map(|(_, read, total)| (*read, *total)),
+        Some((text.len() as u64, text.len() as u64))
+    );
+
+    // XLSX and JSONL stream the table they read, rows counted.
+    let xlsx = user_workbook();
+    let table = read_table(&xlsx, Format::Xlsx).unwrap();
+    let (headers, rows) = stream(&xlsx, Format::Xlsx, usize::MAX);
+    assert_eq!(headers, table.headers);
+    assert_eq!(
+        rows.iter().map(|(r, _, _)| r.clone()).collect::<Vec<_>>(),
+        table.rows
+    );
+    assert_eq!(
+        rows.last().map(|(_, read, total)| (*read, *total)),
+        Some((table.rows.len() as u64, table.rows.len() as u64))
+    );
+    let jsonl = "{\"a\": 1, \"b\": \"x\"}\n{\"a\": 2}\n";
+    let (headers, rows) = stream(jsonl.as_bytes(), Format::Jsonl, usize::MAX);
+    assert_eq!(headers, ["a", "b"]);
+    assert_eq!(rows.len(), 2);
+}
+
+#[test]
+fn read_rows_stops_when_asked_and_at_the_first_error() {
+    let text = "a,b\n1,2\n3,4\n5,6\n";
+    let (_, rows) = stream(text.as_bytes(), Format::Csv, 2);
+    assert_eq!(
+        rows.iter().map(|(r, _, _)| r.line).collect::<Vec<_>>(),
+        [2, 3]
+    );
+
+    // Rows before a broken one are handed out; the error names the broken row.
+    let text = "a,b\n1,2\n3,4,5\n6,7\n";
+    let mut seen = Vec::new();
+    let err = chengguo_io::read_rows(text.as_bytes(), Format::Csv, |event| {
+        if let chengguo_io::ReadEvent::Row { row, .. } = event {
+            seen.push(row.line);
+        }
+        std::ops::ControlFlow::Continue(())
+    })
+    .unwrap_err();
+    assert_eq!(seen, [2]);
+    assert_eq!(
+        err,
+        ReadError::TooManyCells {
+            row: 3,
+            cells: 3,
+            columns: 2
+        }
+    );
+    // A file without a header row is an error, as for `read_table`.
+    assert_eq!(
+        chengguo_io::read_rows(b" \n\n", Format::Csv, |_| std::ops::ControlFlow::Continue(
+            ()
+        )),
+        Err(ReadError::Empty)
+    );
+}

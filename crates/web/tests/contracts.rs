@@ -1011,6 +1011,94 @@ async fn import_names_each_bad_cell_and_writes_nothing(db: &TestDb) {
 }
 storage_test!(import_names_each_bad_cell_and_writes_nothing);
 
+/// A file of several batches (the reader sends 10,000 rows at a time while the store writes):
+/// a stored duplicate and a bad cell far down the file still leave nothing written, and both
+/// are named; the same file without them imports every row.
+async fn import_of_many_batches_is_all_or_nothing(db: &TestDb) {
+    let app = TestApp::new(db.clone_for_test()).await;
+    let bureau = app.token("bureau").await;
+    let example = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/examples/contracts.csv"
+    ))
+    .unwrap();
+    let lines: Vec<&str> = example.lines().collect();
+    let r = app
+        .raw(
+            Method::POST,
+            "/api/v1/contracts/import",
+            Some(&bureau),
+            example.clone().into_bytes(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let before = app.db.store.count(Table::Contracts).await.unwrap();
+    let orgs_before = app.db.store.count(Table::Organizations).await.unwrap();
+    let audit_before = app.db.store.count(Table::AuditLog).await.unwrap();
+    // 25,000 rows made from the example's first row, row N numbered BIG-N.
+    let rows = 25_000;
+    let mut file: Vec<String> = vec![lines[0].to_string()];
+    for n in 2..rows + 2 {
+        file.push(lines[1].replace("SY-2024-0001", &format!("BIG-{n}")));
+    }
+    let clean = file.join("\n") + "\n";
+    // Row 15,000: the stored example row; row 24,000: three decimals.
+    file[15_000 - 1] = lines[1].to_string();
+    file[24_000 - 1] = file[24_000 - 1].replace(",1200000.50,", ",1200000.505,");
+    let bad = file.join("\n") + "\n";
+    let r = app
+        .raw(
+            Method::POST,
+            "/api/v1/contracts/import",
+            Some(&bureau),
+            bad.into_bytes(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let v = r.json();
+    let problems: Vec<(i64, &str)> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["row"].as_i64().unwrap(), p["column"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        problems,
+        [(15_000, "contract_no"), (24_000, "合同成交额")],
+        "{v}"
+    );
+    assert_eq!(
+        (v["rows"].as_i64(), v["created"].as_i64()),
+        (Some(rows), Some(0))
+    );
+    assert_eq!(app.db.store.count(Table::Contracts).await.unwrap(), before);
+    assert_eq!(
+        app.db.store.count(Table::Organizations).await.unwrap(),
+        orgs_before
+    );
+    assert_eq!(
+        app.db.store.count(Table::AuditLog).await.unwrap(),
+        audit_before
+    );
+
+    let r = app
+        .raw(
+            Method::POST,
+            "/api/v1/contracts/import",
+            Some(&bureau),
+            clean.into_bytes(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["created"].as_i64(), Some(rows));
+    assert_eq!(
+        app.db.store.count(Table::Contracts).await.unwrap(),
+        before + rows
+    );
+    assert!(app.db.store.audit_verify().await.unwrap().is_ok());
+}
+storage_test!(import_of_many_batches_is_all_or_nothing);
+
 async fn contract_pages(db: &TestDb) {
     let f = fixture(db).await;
     let app = &f.app;
