@@ -632,7 +632,8 @@ mod native {
     /// least as many as are stored), drops the table's non-unique indexes, to be built again
     /// before the commit (`CREATE INDEX` sorts once, where a million single inserts would
     /// each walk the indexes). Returns their definitions, empty when nothing was dropped.
-    /// The unique indexes stay: they catch stored duplicates as rows are written (dropping
+    /// Partial indexes stay too (those on the registration site leave out imported rows,
+    /// which have none). The unique indexes stay: they catch stored duplicates as rows are written (dropping
     /// them too when the table is empty was measured slower: building them costs more than
     /// their upkeep). Within the transaction, so a rollback restores them; readers keep their
     /// snapshot meanwhile.
@@ -653,7 +654,8 @@ mod native {
         let mut stmt = tx
             .prepare(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'index' \
-                 AND tbl_name = 'contracts' AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'",
+                 AND tbl_name = 'contracts' AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%' \
+                 AND sql NOT LIKE '% WHERE %'",
             )
             .map_err(err)?;
         let indexes = stmt
