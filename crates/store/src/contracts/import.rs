@@ -557,7 +557,7 @@ mod native {
             out.created = 0;
             out.organizations_created = 0;
         }
-        tracing::info!(
+        tracing::debug!(
             waiting_for_rows_s = waited.as_secs_f64(),
             indexes_s,
             indexes_and_summary_s = summary_s,
