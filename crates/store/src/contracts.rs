@@ -689,7 +689,10 @@ fn bulk_values<'a>(i: &Insert<'a>) -> [BulkValue<'a>; 35] {
         date(Some(c.signed_on)),
         date(c.valid_from),
         date(c.valid_until),
-        Text(Some(Owned(seller_key(s)))),
+        Text(Some(match &s.credit_code {
+            Some(code) => Borrowed(code.as_str()),
+            None => Owned(seller_key(s)),
+        })),
         Int(i.seller_org),
         text(&s.name),
         opt(s.credit_code.as_ref().map(|x| x.as_str())),
@@ -708,9 +711,11 @@ fn bulk_values<'a>(i: &Insert<'a>) -> [BulkValue<'a>; 35] {
         text(&c.tech_field),
         text(&c.ip_type),
         opt(c.plan_category.as_deref()),
-        Text(Some(Owned(
-            serde_json::to_string(&c.payment_schedule).unwrap_or_else(|_| "[]".into()),
-        ))),
+        Text(Some(if c.payment_schedule.is_empty() {
+            Borrowed("[]")
+        } else {
+            Owned(serde_json::to_string(&c.payment_schedule).unwrap_or_else(|_| "[]".into()))
+        })),
         Int(c.achievement_id),
         Int(c.demand_id),
         Int(c.site_id),
