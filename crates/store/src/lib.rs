@@ -157,6 +157,19 @@ pub fn now() -> String {
     )
 }
 
+/// The file of an SQLite database URL (`sqlite://FILE?…` or `sqlite:FILE`); `None` for other
+/// databases and in-memory SQLite.
+pub(crate) fn sqlite_file(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() || path.contains(":memory:") || query.contains("mode=memory") {
+        return None;
+    }
+    Some(path)
+}
+
 impl Store {
     /// Connects (creating an SQLite file when missing) without migrating.
     pub async fn connect(url: &str) -> Result<Store> {

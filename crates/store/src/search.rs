@@ -277,15 +277,9 @@ impl std::fmt::Debug for SearchService {
 /// (`chengguo.db` → `chengguo.db.search`), or `chengguo-search-<hash of the URL>` in the working
 /// directory for PostgreSQL (one index per database).
 pub fn default_index_dir(database_url: &str) -> Option<PathBuf> {
-    if let Some(rest) = database_url
-        .strip_prefix("sqlite://")
-        .or_else(|| database_url.strip_prefix("sqlite:"))
-    {
-        let path = rest.split('?').next().unwrap_or("");
-        if path.is_empty() || path.contains(":memory:") {
-            return None;
-        }
-        return Some(PathBuf::from(format!("{path}.search")));
+    if database_url.starts_with("sqlite:") {
+        return crate::sqlite_file(database_url)
+            .map(|path| PathBuf::from(format!("{path}.search")));
     }
     use sha2::Digest;
     let h = hex::encode(sha2::Sha256::digest(database_url.as_bytes()));

@@ -80,7 +80,7 @@ impl Store {
         progress: impl Fn(FeedProgress) + Send + 'static,
     ) -> Result<FeedOutcome> {
         let started = std::time::Instant::now();
-        let out = match self.sqlite_file() {
+        let out = match crate::sqlite_file(&self.url).map(std::path::PathBuf::from) {
             Some(path) => {
                 let username = actor.username.clone();
                 tokio::task::spawn_blocking(move || {
@@ -146,22 +146,6 @@ impl Store {
             created: out.created,
             organizations_created: out.organizations_created,
         })
-    }
-
-    /// The file of an SQLite database (`None` for PostgreSQL and in-memory databases).
-    fn sqlite_file(&self) -> Option<std::path::PathBuf> {
-        if self.backend() != crate::Backend::Sqlite {
-            return None;
-        }
-        let rest = self
-            .url
-            .strip_prefix("sqlite://")
-            .or_else(|| self.url.strip_prefix("sqlite:"))?;
-        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-        if path.is_empty() || path.contains(":memory:") || query.contains("mode=memory") {
-            return None;
-        }
-        Some(std::path::PathBuf::from(path))
     }
 
     /// The writer over sqlx (PostgreSQL; SQLite in memory): per batch, the stored duplicates
