@@ -455,6 +455,8 @@ async fn import_contracts(
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     bar.set_message(format!("reading and checking {}", file.display()));
+    // Redrawn on a timer too: the last step (indexes, summary, commit) reports once and lasts.
+    bar.enable_steady_tick(std::time::Duration::from_millis(250));
     let shown = bar.clone();
     let verb = if dry_run { "checked" } else { "written" };
     let r = chengguo_web::imports::contracts::import_contracts(
@@ -467,7 +469,12 @@ async fn import_contracts(
             shown.set_length(p.total);
             shown.set_position(p.read);
             let done = if dry_run { p.rows } else { p.written };
-            shown.set_message(format!("{} rows read, {done} {verb}", p.rows));
+            let then = if p.finishing {
+                "; building indexes, summary, commit"
+            } else {
+                ""
+            };
+            shown.set_message(format!("{} rows read, {done} {verb}{then}", p.rows));
         },
     )
     .await?;

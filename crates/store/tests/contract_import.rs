@@ -9,7 +9,8 @@ use chengguo_core::contract::{ContractInput, NewContract};
 use chengguo_core::{Actor, OrgKind};
 use chengguo_store::testing::TestDb;
 use chengguo_store::{
-    storage_test, ContractFeed, ContractQuery, FeedOutcome, Store, StoredDuplicate, Table,
+    storage_test, ContractFeed, ContractQuery, FeedOutcome, FeedProgress, Store, StoredDuplicate,
+    Table,
 };
 
 /// Contract `n` of seller `n % 7` (new parties, all domestic), registered in 2025.
@@ -55,14 +56,30 @@ fn rows(range: std::ops::Range<usize>) -> Vec<(usize, NewContract)> {
 
 /// Feeds `messages` (in one go: the channel holds them all) and returns the outcome.
 async fn feed(s: &Store, messages: Vec<ContractFeed>, dry_run: bool) -> FeedOutcome {
+    feed_watched(s, messages, dry_run).await.0
+}
+
+/// [`feed`], with the progress reported on the way.
+async fn feed_watched(
+    s: &Store,
+    messages: Vec<ContractFeed>,
+    dry_run: bool,
+) -> (FeedOutcome, Vec<FeedProgress>) {
     let (tx, rx) = tokio::sync::mpsc::channel(messages.len().max(1));
     for m in messages {
         tx.try_send(m).unwrap();
     }
     drop(tx);
-    s.import_contract_feed(&Actor::system("test"), rx, dry_run, |_| {})
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let out = s
+        .import_contract_feed(&Actor::system("test"), rx, dry_run, move |p| {
+            record.lock().unwrap().push(p)
+        })
         .await
-        .unwrap()
+        .unwrap();
+    let progress = seen.lock().unwrap().clone();
+    (out, progress)
 }
 
 fn batch(range: std::ops::Range<usize>, clean: bool) -> ContractFeed {
@@ -94,13 +111,19 @@ async fn state(s: &Store) -> (i64, i64, i64, Vec<chengguo_store::SummaryRow>) {
 async fn clean_feed_is_committed_with_parties_summary_and_audit(db: &TestDb) {
     let s = &db.store;
     let before = state(s).await;
-    let out = feed(
+    let (out, progress) = feed_watched(
         s,
         vec![batch(0..40, true), batch(40..90, true), end(true)],
         false,
     )
     .await;
     assert!(out.committed, "{out:?}");
+    // One report per batch, then one as the transaction is finished.
+    let steps: Vec<(usize, usize, bool)> = progress
+        .iter()
+        .map(|p| (p.rows, p.written, p.finishing))
+        .collect();
+    assert_eq!(steps, [(40, 40, false), (90, 90, false), (90, 90, true)]);
     assert_eq!((out.rows, out.created), (90, 90));
     // Seven sellers and five buyers, new to the platform.
     assert_eq!(out.organizations_created, 12);

@@ -64,6 +64,9 @@ pub struct FeedProgress {
     pub written: usize,
     pub read: u64,
     pub total: u64,
+    /// Every row is in; what remains is finishing the transaction (rebuilding indexes, the
+    /// summary, the audit entry, the commit), which takes seconds for a large file.
+    pub finishing: bool,
 }
 
 /// Rows per message when a slice is imported ([`Store::import_contracts`]).
@@ -94,7 +97,8 @@ impl Store {
                     .await?
             }
         };
-        tracing::info!(
+        // Debug, not info: the CLI draws a progress bar on the same terminal.
+        tracing::debug!(
             rows = out.rows,
             created = out.created,
             committed = out.committed,
@@ -171,6 +175,7 @@ impl Store {
         let at = now();
         let mut json = String::new();
         let mut end_clean = false;
+        let mut last_read = (0, 0);
         while let Some(msg) = feed.recv().await {
             let (rows, clean, read, total) = match msg {
                 ContractFeed::Rows {
@@ -185,6 +190,13 @@ impl Store {
                 } => {
                     end_clean = clean;
                     if writing && clean {
+                        progress(FeedProgress {
+                            rows: out.rows,
+                            written: out.created,
+                            read: last_read.0,
+                            total: last_read.1,
+                            finishing: true,
+                        });
                         add_to_summary_after(&mut tx, before_max).await?;
                         append(
                             &mut tx,
@@ -200,6 +212,7 @@ impl Store {
                 }
             };
             out.rows += rows.len();
+            last_read = (read, total);
             writing &= clean;
             let found = stored_in(&mut tx, self.backend(), &rows, before_max).await?;
             if !found.is_empty() {
@@ -237,6 +250,7 @@ impl Store {
                 written: out.created,
                 read,
                 total,
+                finishing: false,
             });
         }
         if writing && end_clean {
@@ -396,6 +410,7 @@ mod native {
         let mut writing = !dry_run;
         let at = now();
         let mut end_clean = false;
+        let mut last_read = (0, 0);
         let mut rebuild: Vec<String> = Vec::new();
         let mut waited = std::time::Duration::ZERO;
         let mut summary_s = 0.0;
@@ -439,6 +454,13 @@ mod native {
                     } => {
                         end_clean = clean;
                         if writing && clean {
+                            progress(FeedProgress {
+                                rows: out.rows,
+                                written: out.created,
+                                read: last_read.0,
+                                total: last_read.1,
+                                finishing: true,
+                            });
                             out.organizations_created = parties.created;
                             let t = std::time::Instant::now();
                             for sql in &rebuild {
@@ -462,6 +484,7 @@ mod native {
                     rebuild = drop_secondary_indexes(&tx, rows.len(), read, total, before_max)?;
                 }
                 out.rows += rows.len();
+                last_read = (read, total);
                 for (line, c) in &rows {
                     // A conflict on the unique (seller, number) index: a stored contract
                     // (in-file duplicates never reach the writer: their batch is not clean).
@@ -529,6 +552,7 @@ mod native {
                     written: out.created,
                     read,
                     total,
+                    finishing: false,
                 });
             }
         }
