@@ -257,6 +257,10 @@ async fn a_feed_that_stops_early_is_rolled_back(db: &TestDb) {
     let out = feed(s, vec![batch(0..50, true)], false).await;
     assert!(!out.committed && out.created == 0);
     assert_eq!(state(s).await, before);
+    // A feed without rows (a file without data rows) writes nothing, not even an audit entry.
+    let out = feed(s, vec![end(true)], false).await;
+    assert_eq!(out, FeedOutcome::default());
+    assert_eq!(state(s).await, before);
 }
 storage_test!(a_feed_that_stops_early_is_rolled_back);
 

@@ -162,6 +162,12 @@ impl Store {
         dry_run: bool,
         progress: impl Fn(FeedProgress),
     ) -> Result<FeedOutcome> {
+        // The transaction (and its write lock) starts with the first rows, not while the file
+        // is still being opened (an XLSX workbook is read whole first).
+        let Some(first) = feed.recv().await.filter(has_rows) else {
+            return Ok(FeedOutcome::default());
+        };
+        let mut first = Some(first);
         let mut tx = if dry_run {
             self.pool().begin().await?
         } else {
@@ -176,7 +182,14 @@ impl Store {
         let mut json = String::new();
         let mut end_clean = false;
         let mut last_read = (0, 0);
-        while let Some(msg) = feed.recv().await {
+        loop {
+            let msg = match first.take() {
+                Some(m) => m,
+                None => match feed.recv().await {
+                    Some(m) => m,
+                    None => break,
+                },
+            };
             let (rows, clean, read, total) = match msg {
                 ContractFeed::Rows {
                     rows,
@@ -263,6 +276,12 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// Whether a first message brings rows: a feed that ends before any (a file without data rows,
+/// or whose header is wrong) writes nothing and needs no transaction.
+fn has_rows(first: &ContractFeed) -> bool {
+    matches!(first, ContractFeed::Rows { .. })
 }
 
 /// The `Insert` of an imported row, its parties resolved from `cache` (which holds every
@@ -382,6 +401,11 @@ mod native {
         dry_run: bool,
         progress: impl Fn(FeedProgress),
     ) -> Result<FeedOutcome> {
+        // As for the sqlx writer: nothing is locked before the first rows arrive.
+        let Some(first) = feed.blocking_recv().filter(has_rows) else {
+            return Ok(FeedOutcome::default());
+        };
+        let mut first = Some(first);
         let started = std::time::Instant::now();
         let mut conn = Connection::open(path).map_err(err)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
@@ -437,7 +461,7 @@ mod native {
             let mut summary = Summary::default();
             loop {
                 let wait = std::time::Instant::now();
-                let Some(msg) = feed.blocking_recv() else {
+                let Some(msg) = first.take().or_else(|| feed.blocking_recv()) else {
                     break;
                 };
                 waited += wait.elapsed();
