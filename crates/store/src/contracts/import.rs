@@ -203,13 +203,7 @@ impl Store {
                 } => {
                     end_clean = clean;
                     if writing && clean {
-                        progress(FeedProgress {
-                            rows: out.rows,
-                            written: out.created,
-                            read: last_read.0,
-                            total: last_read.1,
-                            finishing: true,
-                        });
+                        progress(report(&out, last_read, true));
                         add_to_summary_after(&mut tx, before_max).await?;
                         append(
                             &mut tx,
@@ -258,13 +252,7 @@ impl Store {
                     .map_err(|e| conflict(e, &contracts[0]))?;
                 out.created += contracts.len();
             }
-            progress(FeedProgress {
-                rows: out.rows,
-                written: out.created,
-                read,
-                total,
-                finishing: false,
-            });
+            progress(report(&out, last_read, false));
         }
         if writing && end_clean {
             tx.commit().await?;
@@ -275,6 +263,17 @@ impl Store {
             out.organizations_created = 0;
         }
         Ok(out)
+    }
+}
+
+/// The progress of `out` after reading `(read, total)`.
+fn report(out: &FeedOutcome, (read, total): (u64, u64), finishing: bool) -> FeedProgress {
+    FeedProgress {
+        rows: out.rows,
+        written: out.created,
+        read,
+        total,
+        finishing,
     }
 }
 
@@ -478,13 +477,7 @@ mod native {
                     } => {
                         end_clean = clean;
                         if writing && clean {
-                            progress(FeedProgress {
-                                rows: out.rows,
-                                written: out.created,
-                                read: last_read.0,
-                                total: last_read.1,
-                                finishing: true,
-                            });
+                            progress(report(&out, last_read, true));
                             out.organizations_created = parties.created;
                             let t = std::time::Instant::now();
                             for sql in &rebuild {
@@ -571,13 +564,7 @@ mod native {
                         });
                     }
                 }
-                progress(FeedProgress {
-                    rows: out.rows,
-                    written: out.created,
-                    read,
-                    total,
-                    finishing: false,
-                });
+                progress(report(&out, last_read, false));
             }
         }
         let written = started.elapsed();
