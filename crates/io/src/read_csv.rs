@@ -30,7 +30,6 @@ pub(crate) fn stream(
 ) -> Result<&'static str, ReadError> {
     let (text, encoding) = decode(bytes)?;
     let delimiter = sniff_delimiter(&text);
-    check_quotes(&text, delimiter)?;
 
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -45,7 +44,16 @@ pub(crate) fn stream(
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                let line = record.position().map_or(0, |p| lines.record_line(p.byte()));
+                let start = record.position().map_or(0, |p| p.byte());
+                let line = lines.record_line(start);
+                // An unclosed quote swallows the rest of the file into one record, so only a
+                // record that reaches the end can hold one: checking that record alone finds
+                // it without a pass over the whole file before the first row.
+                if reader.position().byte() >= total {
+                    let from = usize::try_from(start).unwrap_or(usize::MAX).min(text.len());
+                    let last = text[from..].trim_start_matches(['\r', '\n']);
+                    check_quotes(last, delimiter, line)?;
+                }
                 let had_header = assembler.header().is_some();
                 let row = assembler.record(line, record.iter())?;
                 if !had_header {
@@ -183,7 +191,8 @@ fn sniff_delimiter(text: &str) -> u8 {
 /// swallowing every later row into one cell. Detect that, following the
 /// same rules as the parser (a quote only opens a quoted cell at the very
 /// start of a cell; `""` inside is an escaped quote).
-fn check_quotes(text: &str, delimiter: u8) -> Result<(), ReadError> {
+/// `text` starts at the beginning of a record, on line `first_line`.
+fn check_quotes(text: &str, delimiter: u8, first_line: usize) -> Result<(), ReadError> {
     #[derive(PartialEq)]
     enum State {
         CellStart,
@@ -192,7 +201,7 @@ fn check_quotes(text: &str, delimiter: u8) -> Result<(), ReadError> {
         QuoteInQuoted,
     }
     let mut state = State::CellStart;
-    let mut line = 1;
+    let mut line = first_line;
     let mut opened_at = 0;
     for b in text.bytes() {
         let ends_cell = b == delimiter || b == b'\n' || b == b'\r';
@@ -245,11 +254,11 @@ mod tests {
 
     #[test]
     fn quote_check() {
-        assert!(check_quotes("a,b\n\"x\ny\",2\n", b',').is_ok());
-        assert!(check_quotes("a,b\n5\" disk,2\n", b',').is_ok());
-        assert!(check_quotes("a,b\n\"say \"\"hi\"\"\",2\n", b',').is_ok());
+        assert!(check_quotes("a,b\n\"x\ny\",2\n", b',', 1).is_ok());
+        assert!(check_quotes("a,b\n5\" disk,2\n", b',', 1).is_ok());
+        assert!(check_quotes("a,b\n\"say \"\"hi\"\"\",2\n", b',', 1).is_ok());
         assert_eq!(
-            check_quotes("a,b\n1,2\n\"oops,3\n4,5\n", b','),
+            check_quotes("a,b\n1,2\n\"oops,3\n4,5\n", b',', 1),
             Err(ReadError::UnclosedQuote { row: 3 })
         );
     }

@@ -601,6 +601,30 @@ fn read_rows_stops_when_asked_and_at_the_first_error() {
             columns: 2
         }
     );
+    // An unclosed quote: the rows before it are handed out (checking for one takes no pass
+    // over the file before the first row), and the error names the line where it opens,
+    // however the lines end and wherever it is.
+    let text = "a,b\r\n1,2\r\n\r\n3,\"x\r\ny\"\r\n4,\"oops\r\n5,6\r\n";
+    let mut seen = Vec::new();
+    let err = chengguo_io::read_rows(text.as_bytes(), Format::Csv, |event| {
+        if let chengguo_io::ReadEvent::Row { row, .. } = event {
+            seen.push(row.line);
+        }
+        std::ops::ControlFlow::Continue(())
+    })
+    .unwrap_err();
+    assert_eq!(seen, [2, 4]);
+    assert_eq!(err, ReadError::UnclosedQuote { row: 6 });
+    for (text, row) in [("\"a,b\n1,2\n", 1), ("a,b\n1,\"2", 2), ("a,b\n\n\n\"", 4)] {
+        let err = chengguo_io::read_rows(text.as_bytes(), Format::Csv, |_| {
+            std::ops::ControlFlow::Continue(())
+        });
+        assert_eq!(err, Err(ReadError::UnclosedQuote { row }), "{text:?}");
+    }
+    // A quoted cell closed on the last line, without a final line break, is fine.
+    let (_, rows) = stream(b"a,b\n1,\"x\ny\"", Format::Csv, usize::MAX);
+    assert_eq!(rows[0].0.cells, ["1", "x\ny"]);
+
     // A file without a header row is an error, as for `read_table`.
     assert_eq!(
         chengguo_io::read_rows(b" \n\n", Format::Csv, |_| std::ops::ControlFlow::Continue(

@@ -1081,6 +1081,33 @@ async fn import_of_many_batches_is_all_or_nothing(db: &TestDb) {
         audit_before
     );
 
+    // A quote opened in the last row and never closed: found only once two batches of clean
+    // rows are on their way to the database, still nothing is written.
+    let unclosed = clean.clone() + "\"BIG-X,unclosed\n";
+    let r = app
+        .raw(
+            Method::POST,
+            "/api/v1/contracts/import",
+            Some(&bureau),
+            unclosed.into_bytes(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["problems"][0]["row"].as_i64(), Some(rows + 2), "{v}");
+    assert!(
+        v["problems"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("quote"),
+        "{v}"
+    );
+    assert_eq!(app.db.store.count(Table::Contracts).await.unwrap(), before);
+    assert_eq!(
+        app.db.store.count(Table::AuditLog).await.unwrap(),
+        audit_before
+    );
+
     let r = app
         .raw(
             Method::POST,
