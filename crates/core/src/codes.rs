@@ -29,8 +29,22 @@ pub enum CreditCodeError {
 }
 
 fn uscc_value(c: char) -> Option<u32> {
-    USCC_CHARSET.find(c).map(|i| i as u32)
+    let v = *USCC_VALUES.get(c as usize)?;
+    (v != u8::MAX).then_some(u32::from(v))
 }
+
+/// The value of each ASCII character in [`USCC_CHARSET`], `u8::MAX` for the others (a table:
+/// every imported contract row checks two codes).
+const USCC_VALUES: [u8; 128] = {
+    let mut t = [u8::MAX; 128];
+    let set = USCC_CHARSET.as_bytes();
+    let mut i = 0;
+    while i < set.len() {
+        t[set[i] as usize] = i as u8;
+        i += 1;
+    }
+    t
+};
 
 /// The check character for the first 17 characters of a credit code, or `None` when one of them
 /// is outside the charset.

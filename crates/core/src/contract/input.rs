@@ -385,8 +385,33 @@ pub(super) fn root_category(c: &'static Code) -> &'static Code {
     c
 }
 
+/// The field names of one party's columns (static: a row is checked without formatting them).
+struct PartyFields {
+    name: &'static str,
+    credit_code: &'static str,
+    division_code: &'static str,
+    country: &'static str,
+    nature: &'static str,
+}
+
+const SELLER_FIELDS: PartyFields = PartyFields {
+    name: "seller_name",
+    credit_code: "seller_credit_code",
+    division_code: "seller_division_code",
+    country: "seller_country",
+    nature: "seller_nature",
+};
+
+const BUYER_FIELDS: PartyFields = PartyFields {
+    name: "buyer_name",
+    credit_code: "buyer_credit_code",
+    division_code: "buyer_division_code",
+    country: "buyer_country",
+    nature: "buyer_nature",
+};
+
 struct PartyRaw<'a> {
-    side: &'a str,
+    fields: &'static PartyFields,
     name: &'a Option<String>,
     credit_code: &'a Option<String>,
     division_code: &'a Option<String>,
@@ -396,14 +421,14 @@ struct PartyRaw<'a> {
 
 impl Errors {
     fn party(&mut self, p: PartyRaw<'_>) -> Option<Party> {
-        let f = |name: &str| format!("{}_{name}", p.side);
-        let name = self.text(&f("name"), p.name, NAME_MAX);
+        let f = p.fields;
+        let name = self.text(f.name, p.name, NAME_MAX);
         let country = match optional(p.country) {
             None => Some(CHINA.to_string()),
             Some(c) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_digit()) => Some(c.to_string()),
             Some(c) => {
                 self.add(
-                    &f("country"),
+                    f.country,
                     format!(
                         "国别代码应为 3 位数字 / '{c}' is not a 3-digit country code (156 = China)"
                     ),
@@ -416,36 +441,36 @@ impl Errors {
         let mut credit_code = None;
         let mut division_code = None;
         if domestic {
-            if let Some(s) = self.required(&f("credit_code"), p.credit_code) {
+            if let Some(s) = self.required(f.credit_code, p.credit_code) {
                 credit_code = CreditCode::parse(s)
                     .map_err(|e| {
                         self.add(
-                            &f("credit_code"),
+                            f.credit_code,
                             format!("统一社会信用代码无效 / invalid credit code: {e}"),
                         )
                     })
                     .ok();
             }
-            if let Some(s) = self.required(&f("division_code"), p.division_code) {
+            if let Some(s) = self.required(f.division_code, p.division_code) {
                 division_code = DivisionCode::parse(s)
                     .map_err(|e| {
                         self.add(
-                            &f("division_code"),
+                            f.division_code,
                             format!("行政区划代码无效 / invalid division code: {e}"),
                         )
                     })
                     .ok();
             }
         } else if country.is_some() {
-            for (field, v) in [("credit_code", credit_raw), ("division_code", division_raw)] {
+            for (field, v) in [(f.credit_code, credit_raw), (f.division_code, division_raw)] {
                 if v.is_some() {
-                    self.add(&f(field), "境外当事人应留空 / must be empty for a party outside China (country ≠ 156)");
+                    self.add(field, "境外当事人应留空 / must be empty for a party outside China (country ≠ 156)");
                 }
             }
         }
-        let nature = self.required(&f("nature"), p.nature).and_then(|s| {
+        let nature = self.required(f.nature, p.nature).and_then(|s| {
             crate::org::parse_nature(s)
-                .map_err(|m| self.add(&f("nature"), m))
+                .map_err(|m| self.add(f.nature, m))
                 .ok()
         });
         let ok_ids = !domestic || (credit_code.is_some() && division_code.is_some());
@@ -563,7 +588,7 @@ impl ContractInput {
         }
 
         let seller = e.party(PartyRaw {
-            side: "seller",
+            fields: &SELLER_FIELDS,
             name: &self.seller_name,
             credit_code: &self.seller_credit_code,
             division_code: &self.seller_division_code,
@@ -571,7 +596,7 @@ impl ContractInput {
             nature: &self.seller_nature,
         });
         let buyer = e.party(PartyRaw {
-            side: "buyer",
+            fields: &BUYER_FIELDS,
             name: &self.buyer_name,
             credit_code: &self.buyer_credit_code,
             division_code: &self.buyer_division_code,
