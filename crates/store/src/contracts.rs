@@ -677,7 +677,7 @@ fn bulk_values<'a>(i: &Insert<'a>) -> [BulkValue<'a>; 35] {
         i.buyer_org
     };
     let reg = c.registration.as_ref();
-    let date = |d: Option<Date>| Text(d.map(|d| Owned(d.to_string())));
+    let date = |d: Option<Date>| Text(d.map(|d| Owned(iso_date(d))));
     let text = |s: &'a str| Text(Some(Borrowed(s)));
     let opt = |s: Option<&'a str>| Text(s.map(Borrowed));
     let (s, b) = (&c.seller, &c.buyer);
@@ -725,6 +725,37 @@ fn bulk_values<'a>(i: &Insert<'a>) -> [BulkValue<'a>; 35] {
         date(reg.map(|r| r.registered_on)),
         Int(reg.map(|r| i64::from(r.registered_on.year()))),
     ]
+}
+
+/// `YYYY-MM-DD`, as `Date`'s `Display` writes it.
+fn iso_date(d: Date) -> String {
+    let mut s = String::with_capacity(10);
+    push_iso_date(&mut s, d);
+    s
+}
+
+/// Appends `YYYY-MM-DD` (as `Date`'s `Display`) without the formatting machinery for the
+/// four-digit years every contract date has (1900–2999 by `parse_date`): an import of a
+/// million rows formats two or three dates per row.
+fn push_iso_date(out: &mut String, d: Date) {
+    let Ok(year) =
+        u32::try_from(d.year())
+            .map_err(drop)
+            .and_then(|y| if y <= 9999 { Ok(y) } else { Err(()) })
+    else {
+        out.push_str(&d.to_string());
+        return;
+    };
+    let (month, day) = (u32::from(u8::from(d.month())), u32::from(d.day()));
+    let digit = |n: u32| char::from_digit(n % 10, 10).unwrap_or('0');
+    for n in [year / 1000, year / 100, year / 10, year] {
+        out.push(digit(n));
+    }
+    for n in [month, day] {
+        out.push('-');
+        out.push(digit(n / 10));
+        out.push(digit(n));
+    }
 }
 
 /// Appends one contract as a JSON array in the order of [`BULK_COLUMNS`].
@@ -1872,6 +1903,21 @@ async fn site_number(tx: &mut Tx, site: i64) -> Result<(DivisionCode, u32)> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn iso_dates_are_written_as_display_writes_them() {
+        use time::{Date, Month};
+        for (y, m, d) in [
+            (1900, 1, 1),
+            (2025, 12, 31),
+            (2999, 2, 9),
+            (999, 7, 4),
+            (-5, 3, 3),
+        ] {
+            let date = Date::from_calendar_date(y, Month::try_from(m).unwrap(), d).unwrap();
+            assert_eq!(super::iso_date(date), date.to_string(), "{y}-{m}-{d}");
+        }
+    }
+
     use super::*;
 
     fn d(s: &str) -> Date {

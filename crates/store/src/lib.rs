@@ -191,6 +191,11 @@ impl Store {
                     .acquire_timeout(Duration::from_secs(30))
                     .after_connect(|conn, _| {
                         Box::pin(async move {
+                            // 16 KiB pages for a new database (no effect on an existing one),
+                            // before WAL mode writes its first page: bulk loads write and
+                            // checkpoint fewer, fuller pages (a million-contract import: commit
+                            // 1.5 → 0.85 s, the whole import ≈ 15 % faster; docs/benchmarks.md).
+                            conn.execute("PRAGMA page_size = 16384").await?;
                             // WAL lets readers run beside the writer; the busy timeout makes a
                             // second process (an import while the server runs) wait, not fail.
                             conn.execute("PRAGMA journal_mode = WAL").await?;

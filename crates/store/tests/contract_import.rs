@@ -178,6 +178,23 @@ fn sqlite_indexes(db: &TestDb) -> Option<(Vec<String>, String)> {
     Some((indexes, check))
 }
 
+/// A new SQLite database gets 16 KiB pages (fewer, fuller pages for bulk loads) in WAL mode;
+/// opening it again keeps both.
+#[tokio::test]
+async fn a_new_sqlite_database_has_16k_pages_in_wal_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new.db");
+    let url = format!("sqlite://{}", path.display());
+    for _ in 0..2 {
+        let store = chengguo_store::Store::open(&url).await.unwrap();
+        store.close().await;
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap();
+        let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        assert_eq!((page_size, mode.as_str()), (16_384, "wal"));
+    }
+}
+
 async fn large_load_rebuilds_indexes_and_keeps_them(db: &TestDb) {
     let s = &db.store;
     let indexes_before = sqlite_indexes(db);

@@ -283,6 +283,15 @@ fn has_rows(first: &ContractFeed) -> bool {
     matches!(first, ContractFeed::Rows { .. })
 }
 
+/// The status an imported row gets: registered when it has registration data, else a draft.
+fn import_status(c: &NewContract) -> ContractStatus {
+    if c.registration.is_some() {
+        ContractStatus::Registered
+    } else {
+        ContractStatus::Draft
+    }
+}
+
 /// The `Insert` of an imported row, its parties resolved from `cache` (which holds every
 /// domestic party by now).
 fn import_insert<'a>(c: &'a NewContract, cache: &HashMap<String, i64>) -> Insert<'a> {
@@ -296,11 +305,7 @@ fn import_insert<'a>(c: &'a NewContract, cache: &HashMap<String, i64>) -> Insert
         c,
         seller_org: org(&c.seller),
         buyer_org: org(&c.buyer),
-        status: if c.registration.is_some() {
-            ContractStatus::Registered
-        } else {
-            ContractStatus::Draft
-        },
+        status: import_status(c),
         imported: true,
     }
 }
@@ -456,8 +461,28 @@ mod native {
                     placeholders.join(", ")
                 ))
                 .map_err(err)?;
+            // The columns every imported row has alike, bound once (SQLite keeps bindings from
+            // one execution to the next).
+            let n = BULK_COLUMNS.len();
+            insert.raw_bind_parameter(n + 1, 1i64).map_err(err)?;
+            insert.raw_bind_parameter(n + 2, actor).map_err(err)?;
+            insert.raw_bind_parameter(n + 3, at.as_str()).map_err(err)?;
+            insert.raw_bind_parameter(n + 4, at.as_str()).map_err(err)?;
             let mut parties = Parties::new(&tx, actor, &at);
-            let mut summary = Summary::default();
+            // Batches written whole go to a second thread, which adds them to the summary and
+            // frees them: this thread only writes (the reader's thread is busy too, but not
+            // all the time).
+            let (written, to_summarize) = std::sync::mpsc::channel::<Vec<(usize, NewContract)>>();
+            let mut written = Some(written);
+            let mut summarizer = Some(std::thread::spawn(move || {
+                let mut summary = Summary::default();
+                for rows in to_summarize {
+                    for (_, c) in &rows {
+                        summary.add(c, import_status(c));
+                    }
+                }
+                summary
+            }));
             loop {
                 let wait = std::time::Instant::now();
                 let Some(msg) = first.take().or_else(|| feed.blocking_recv()) else {
@@ -484,7 +509,16 @@ mod native {
                                 tx.execute_batch(sql).map_err(err)?;
                             }
                             indexes_s = t.elapsed().as_secs_f64();
-                            summary.write(&tx)?;
+                            drop(written.take());
+                            summarizer
+                                .take()
+                                .map(std::thread::JoinHandle::join)
+                                .transpose()
+                                .map_err(|_| {
+                                    StoreError::Invalid("the import's summary failed".into())
+                                })?
+                                .unwrap_or_default()
+                                .write(&tx)?;
                             summary_s = t.elapsed().as_secs_f64();
                             parties.audit(
                                 "import",
@@ -514,11 +548,7 @@ mod native {
                             c,
                             seller_org,
                             buyer_org,
-                            status: if c.registration.is_some() {
-                                ContractStatus::Registered
-                            } else {
-                                ContractStatus::Draft
-                            },
+                            status: import_status(c),
                             imported: true,
                         };
                         let values = bulk_values(&row);
@@ -531,15 +561,9 @@ mod native {
                             };
                             r.map_err(err)?;
                         }
-                        let n = values.len();
-                        insert.raw_bind_parameter(n + 1, 1i64).map_err(err)?;
-                        insert.raw_bind_parameter(n + 2, actor).map_err(err)?;
-                        insert.raw_bind_parameter(n + 3, at.as_str()).map_err(err)?;
-                        insert.raw_bind_parameter(n + 4, at.as_str()).map_err(err)?;
                         match insert.raw_execute() {
                             Ok(_) => {
                                 out.created += 1;
-                                summary.add(c, row.status);
                                 continue;
                             }
                             Err(e) if is_seller_no_conflict(&e) => conflict = true,
@@ -562,6 +586,12 @@ mod native {
                             seller_name: c.seller.name.clone(),
                             contract_no: c.contract_no.clone(),
                         });
+                    }
+                }
+                if writing {
+                    if let Some(w) = &written {
+                        // The summarizer only ends when this side drops the sender.
+                        let _ = w.send(rows);
                     }
                 }
                 progress(report(&out, last_read, false));
@@ -601,7 +631,6 @@ mod native {
     impl Summary {
         /// Counts a written row, as `summary_row` would count it once stored.
         fn add(&mut self, c: &NewContract, status: ContractStatus) {
-            use std::fmt::Write;
             let Some(reg) = c
                 .registration
                 .as_ref()
@@ -609,9 +638,9 @@ mod native {
             else {
                 return;
             };
-            let on = reg.registered_on;
             self.key.clear();
-            let _ = write!(self.key, "{:04}-{:02}", on.year(), u8::from(on.month()));
+            push_iso_date(&mut self.key, reg.registered_on);
+            self.key.truncate(7); // YYYY-MM
             for part in [
                 c.seller.division_code.as_ref().map_or("", |d| d.as_str()),
                 c.buyer.division_code.as_ref().map_or("", |d| d.as_str()),
@@ -637,7 +666,12 @@ mod native {
                     "{SUMMARY_INSERT}VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9){SUMMARY_UPSERT}"
                 ))
                 .map_err(err)?;
-            for (key, [n, amount, tech]) in &self.groups {
+            // In key order, which is the table's key order (the parts joined by a separator
+            // below every character they hold): the rows go in along the B-tree instead of
+            // jumping about it (0.7 s for 327,426 groups in hash order).
+            let mut groups: Vec<_> = self.groups.iter().collect();
+            groups.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            for (key, [n, amount, tech]) in groups {
                 let p: Vec<&str> = key.split('\u{1f}').collect();
                 upsert
                     .execute(params![p[0], p[1], p[2], p[3], p[4], p[5], n, amount, tech])
