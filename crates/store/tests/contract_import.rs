@@ -189,8 +189,12 @@ async fn a_new_sqlite_database_has_16k_pages_in_wal_mode() {
         let store = chengguo_store::Store::open(&url).await.unwrap();
         store.close().await;
         let conn = rusqlite::Connection::open(&path).unwrap();
-        let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap();
-        let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        let page_size: i64 = conn
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .unwrap();
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
         assert_eq!((page_size, mode.as_str()), (16_384, "wal"));
     }
 }
@@ -198,6 +202,39 @@ async fn a_new_sqlite_database_has_16k_pages_in_wal_mode() {
 async fn large_load_rebuilds_indexes_and_keeps_them(db: &TestDb) {
     let s = &db.store;
     let indexes_before = sqlite_indexes(db);
+    let large = |range, total| ContractFeed::Rows {
+        rows: rows(range),
+        clean: true,
+        read: 1,
+        total,
+    };
+    // Into the empty table, a large feed that breaks its promise of no in-file duplicates
+    // (row 50 again at the end; the SQLite writer has dropped the unique index too, and finds
+    // it when building it again): an error, nothing written.
+    let orgs = s.count(Table::Organizations).await.unwrap();
+    let audit = s.count(Table::AuditLog).await.unwrap();
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tx.try_send(large(0..200, 1_000_000)).unwrap();
+    tx.try_send(batch(50..51, true)).unwrap();
+    tx.try_send(end(true)).unwrap();
+    drop(tx);
+    let e = s
+        .import_contract_feed(&Actor::system("test"), rx, false, |_| {})
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("contract"),
+        "the error names the duplicate contract number: {e}"
+    );
+    assert_eq!(s.count(Table::Contracts).await.unwrap(), 0);
+    assert_eq!(s.count(Table::Organizations).await.unwrap(), orgs);
+    assert_eq!(s.count(Table::AuditLog).await.unwrap(), audit);
+    assert_eq!(
+        sqlite_indexes(db),
+        indexes_before,
+        "the rollback restores every index"
+    );
+
     // A first batch that says it is a small part of a large file: the SQLite writer drops the
     // secondary indexes and builds them again before committing.
     let first = ContractFeed::Rows {
@@ -214,8 +251,9 @@ async fn large_load_rebuilds_indexes_and_keeps_them(db: &TestDb) {
         assert_eq!(after.len(), 6);
         assert_eq!(check, "ok");
     }
-    // The unique index on (seller, contract number) is in place: a stored number is named.
-    let again = feed(s, vec![batch(150..160, true), end(true)], false).await;
+    // The unique index on (seller, contract number) is in place, and is kept during a large
+    // load into a table that has contracts: a stored number is named.
+    let again = feed(s, vec![large(150..160, 1_000_000), end(true)], false).await;
     assert!(!again.committed);
     assert_eq!(again.stored_duplicates.len(), 10);
     assert_eq!(again.stored_duplicates[0].line, 152);
