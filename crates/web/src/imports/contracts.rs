@@ -93,6 +93,9 @@ const BATCH: usize = 10_000;
 /// Where the cells of each schema key are, found once from the header. `ContractInput` asks
 /// for its fields in the same order on every row, so the fields are kept in the order they
 /// were last asked for: after the first row, each question is answered by the first key tried.
+/// The most keys the in-file duplicate check reserves room for up front.
+const MAX_PRESIZE: u64 = 20_000_000;
+
 struct FieldLookup {
     /// Schema key, table column, header text as in the file.
     fields: Vec<(&'static str, Option<usize>, String)>,
@@ -213,6 +216,13 @@ fn read_contracts(
                 }
             }
             if batch.len() >= BATCH {
+                if report.rows == BATCH {
+                    // Size the duplicate check for the whole file at once, estimated from
+                    // how far the first batch got: growing it step by step to a million keys
+                    // rehashed them all again at every step (≈ 0.5 s).
+                    let estimate = (BATCH as u64).saturating_mul(total) / read.max(1);
+                    seen.reserve(usize::try_from(estimate.min(MAX_PRESIZE)).unwrap_or(0));
+                }
                 let rows = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
                 if !send(ContractFeed::Rows {
                     rows,
