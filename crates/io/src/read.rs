@@ -128,6 +128,23 @@ pub enum ReadError {
 }
 
 impl ReadError {
+    /// The message without its leading `row N: ` / `line N: ` (`row N, column C: …` keeps the
+    /// column), for reports that show the row in a column of their own.
+    pub fn detail(&self) -> String {
+        let text = self.to_string();
+        let Some(n) = self.row() else { return text };
+        for prefix in [
+            format!("row {n}: "),
+            format!("row {n}, "),
+            format!("line {n}: "),
+        ] {
+            if let Some(rest) = text.strip_prefix(&prefix) {
+                return rest.to_string();
+            }
+        }
+        text
+    }
+
     /// The row (or JSONL line) the error refers to, if any.
     pub fn row(&self) -> Option<usize> {
         match self {

@@ -615,6 +615,14 @@ fn read_rows_stops_when_asked_and_at_the_first_error() {
     .unwrap_err();
     assert_eq!(seen, [2, 4]);
     assert_eq!(err, ReadError::UnclosedQuote { row: 6 });
+    // Reports that show the row on its own get the message without it.
+    assert_eq!(err.detail(), "a quoted cell starting here is never closed");
+    let header = ReadError::EmptyHeader {
+        row: 1,
+        column: "B".into(),
+    };
+    assert_eq!(header.detail(), "column B: the header is empty");
+    assert_eq!(ReadError::Empty.detail(), ReadError::Empty.to_string());
     for (text, row) in [("\"a,b\n1,2\n", 1), ("a,b\n1,\"2", 2), ("a,b\n\n\n\"", 4)] {
         let err = chengguo_io::read_rows(text.as_bytes(), Format::Csv, |_| {
             std::ops::ControlFlow::Continue(())

@@ -127,7 +127,7 @@ pub fn parse_orgs(bytes: &[u8], format: Format) -> Parsed<NewOrganization> {
             report.problems.push(ImportProblem {
                 row,
                 column: "file".into(),
-                message: e.to_string(),
+                message: e.detail(),
             });
             return Parsed {
                 report,

@@ -242,7 +242,7 @@ fn read_contracts(
         Err(e) => report.problems.push(ImportProblem {
             row: e.row().unwrap_or(0),
             column: "file".into(),
-            message: e.to_string(),
+            message: e.detail(),
         }),
     }
     if lookup.is_some() && report.rows == 0 {

@@ -98,7 +98,7 @@ fn open<'t>(
             report.problems.push(ImportProblem {
                 row: e.row().unwrap_or(0),
                 column: "file".into(),
-                message: e.to_string(),
+                message: e.detail(),
             });
             return None;
         }
