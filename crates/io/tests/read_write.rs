@@ -537,6 +537,19 @@ fn stream(bytes: &[u8], format: Format, stop_after: usize) -> (Vec<String>, Vec<
     (headers, rows)
 }
 
+/// The row numbers `read_rows` hands out from a CSV text before it fails, and the error.
+fn rows_then_error(text: &str) -> (Vec<usize>, ReadError) {
+    let mut seen = Vec::new();
+    let err = chengguo_io::read_rows(text.as_bytes(), Format::Csv, |event| {
+        if let chengguo_io::ReadEvent::Row { row, .. } = event {
+            seen.push(row.line);
+        }
+        std::ops::ControlFlow::Continue(())
+    })
+    .unwrap_err();
+    (seen, err)
+}
+
 #[test]
 fn read_rows_streams_what_read_table_reads() {
     // Blank rows, a multi-line cell, short and trimmed rows: the same rows and row numbers.
@@ -583,15 +596,7 @@ fn read_rows_stops_when_asked_and_at_the_first_error() {
     );
 
     // Rows before a broken one are handed out; the error names the broken row.
-    let text = "a,b\n1,2\n3,4,5\n6,7\n";
-    let mut seen = Vec::new();
-    let err = chengguo_io::read_rows(text.as_bytes(), Format::Csv, |event| {
-        if let chengguo_io::ReadEvent::Row { row, .. } = event {
-            seen.push(row.line);
-        }
-        std::ops::ControlFlow::Continue(())
-    })
-    .unwrap_err();
+    let (seen, err) = rows_then_error("a,b\n1,2\n3,4,5\n6,7\n");
     assert_eq!(seen, [2]);
     assert_eq!(
         err,
@@ -604,15 +609,7 @@ fn read_rows_stops_when_asked_and_at_the_first_error() {
     // An unclosed quote: the rows before it are handed out (checking for one takes no pass
     // over the file before the first row), and the error names the line where it opens,
     // however the lines end and wherever it is.
-    let text = "a,b\r\n1,2\r\n\r\n3,\"x\r\ny\"\r\n4,\"oops\r\n5,6\r\n";
-    let mut seen = Vec::new();
-    let err = chengguo_io::read_rows(text.as_bytes(), Format::Csv, |event| {
-        if let chengguo_io::ReadEvent::Row { row, .. } = event {
-            seen.push(row.line);
-        }
-        std::ops::ControlFlow::Continue(())
-    })
-    .unwrap_err();
+    let (seen, err) = rows_then_error("a,b\r\n1,2\r\n\r\n3,\"x\r\ny\"\r\n4,\"oops\r\n5,6\r\n");
     assert_eq!(seen, [2, 4]);
     assert_eq!(err, ReadError::UnclosedQuote { row: 6 });
     // Reports that show the row on its own get the message without it.
@@ -624,10 +621,11 @@ fn read_rows_stops_when_asked_and_at_the_first_error() {
     assert_eq!(header.detail(), "column B: the header is empty");
     assert_eq!(ReadError::Empty.detail(), ReadError::Empty.to_string());
     for (text, row) in [("\"a,b\n1,2\n", 1), ("a,b\n1,\"2", 2), ("a,b\n\n\n\"", 4)] {
-        let err = chengguo_io::read_rows(text.as_bytes(), Format::Csv, |_| {
-            std::ops::ControlFlow::Continue(())
-        });
-        assert_eq!(err, Err(ReadError::UnclosedQuote { row }), "{text:?}");
+        assert_eq!(
+            rows_then_error(text).1,
+            ReadError::UnclosedQuote { row },
+            "{text:?}"
+        );
     }
     // A quoted cell closed on the last line, without a final line break, is fine.
     let (_, rows) = stream(b"a,b\n1,\"x\ny\"", Format::Csv, usize::MAX);
