@@ -1,5 +1,5 @@
 //! `chengguo`: the one binary. `serve` runs the platform; the other subcommands operate on the
-//! same database (migrate, import, export, admin, audit, backup).
+//! same database (migrate, import, export, admin, audit, backup, restore).
 
 mod eval;
 mod settings;
@@ -108,6 +108,15 @@ enum Command {
         #[arg(long)]
         to: PathBuf,
     },
+    /// Load a backup (the SQLite file `chengguo backup` writes, from either database) into a new,
+    /// empty SQLite or PostgreSQL database: all rows or none, then verify the audit chain.
+    Restore {
+        #[command(flatten)]
+        db: Db,
+        /// The backup file (it is only read).
+        #[arg(long)]
+        from: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -193,11 +202,51 @@ enum AdminCmd {
         username: String,
         #[arg(long, default_value = "cli")]
         name: String,
+        /// Days until it expires (default and most: the api_token_days setting).
+        #[arg(long)]
+        days: Option<i64>,
     },
     /// List accounts.
     ListUsers {
         #[command(flatten)]
         db: Db,
+    },
+    /// List API tokens (of one account, or all): id, account, name, expiry, last use, state.
+    ListTokens {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        username: Option<String>,
+    },
+    /// Revoke an API token by its id (see list-tokens).
+    RevokeToken {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        id: i64,
+    },
+    /// Set a new password for an account (the password policy applies); its sessions end.
+    ResetPassword {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        password: String,
+    },
+    /// Disable an account: it cannot log in, its sessions end and its tokens stop working.
+    DisableUser {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        username: String,
+    },
+    /// Enable a disabled account.
+    EnableUser {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        username: String,
     },
 }
 
@@ -269,14 +318,18 @@ async fn run(cli: Cli) -> Result<i32> {
             what: ImportWhat::Achievements { file, db, dry_run },
         } => {
             let store = open(&settings, &db).await?;
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let limits = settings.import.limits();
+            let bytes = match read_import_file(&file, &limits)? {
+                Ok(b) => b,
+                Err(code) => return Ok(code),
+            };
             let format = chengguo_web::imports::detect_format(file.to_str(), &bytes);
             let report = chengguo_web::imports::records::import_achievements(
                 &store,
                 &operator(),
                 &bytes,
                 format,
+                &limits,
                 dry_run,
             )
             .await?;
@@ -286,14 +339,18 @@ async fn run(cli: Cli) -> Result<i32> {
             what: ImportWhat::Demands { file, db, dry_run },
         } => {
             let store = open(&settings, &db).await?;
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let limits = settings.import.limits();
+            let bytes = match read_import_file(&file, &limits)? {
+                Ok(b) => b,
+                Err(code) => return Ok(code),
+            };
             let format = chengguo_web::imports::detect_format(file.to_str(), &bytes);
             let report = chengguo_web::imports::records::import_demands(
                 &store,
                 &operator(),
                 &bytes,
                 format,
+                &limits,
                 dry_run,
             )
             .await?;
@@ -303,12 +360,21 @@ async fn run(cli: Cli) -> Result<i32> {
             what: ImportWhat::Organizations { file, db, dry_run },
         } => {
             let store = open(&settings, &db).await?;
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let limits = settings.import.limits();
+            let bytes = match read_import_file(&file, &limits)? {
+                Ok(b) => b,
+                Err(code) => return Ok(code),
+            };
             let format = chengguo_web::imports::detect_format(file.to_str(), &bytes);
-            let report =
-                chengguo_web::imports::import_orgs(&store, &operator(), &bytes, format, dry_run)
-                    .await?;
+            let report = chengguo_web::imports::import_orgs(
+                &store,
+                &operator(),
+                &bytes,
+                format,
+                &limits,
+                dry_run,
+            )
+            .await?;
             Ok(print_report(&file, &report))
         }
         Command::Export {
@@ -385,10 +451,60 @@ async fn run(cli: Cli) -> Result<i32> {
             let store = open(&settings, &db).await?;
             let summary = store.backup_to(&to).await?;
             for (t, n) in summary.tables {
-                println!("{t:<16} {n:>10}");
+                println!("{t:<24} {n:>10}");
             }
             println!("backup written to {} (an SQLite database: serve it with --database-url sqlite://{})", to.display(), to.display());
             Ok(0)
+        }
+        Command::Restore { db, from } => restore(&settings, &db, &from).await,
+    }
+}
+
+/// `chengguo restore`: progress on stderr for tables of 100,000 rows or more (every 10 %), the
+/// rows of each table on stdout, then the audit chain's verification (exit 2 when broken).
+async fn restore(settings: &Settings, db: &Db, from: &std::path::Path) -> Result<i32> {
+    let store = open(settings, db).await?;
+    let started = std::time::Instant::now();
+    let mut last_step = 0u64;
+    let mut progress = |table: &str, done: u64, total: u64| {
+        if total >= 100_000 {
+            let step = done * 10 / total;
+            if step != last_step || done == total {
+                eprintln!("  {table}: {done} of {total} rows");
+            }
+            last_step = if done == total { 0 } else { step };
+        }
+    };
+    let summary = store
+        .restore_from(from, &mut progress)
+        .await
+        .with_context(|| format!("restoring {}", from.display()))?;
+    if !summary.migrated.is_empty() {
+        println!(
+            "the backup was brought up to date first (migrations {:?})",
+            summary.migrated
+        );
+    }
+    for (t, n) in &summary.tables {
+        println!("{t:<24} {n:>10}");
+    }
+    let rows: u64 = summary.tables.iter().map(|(_, n)| n).sum();
+    println!(
+        "restored {rows} rows of {} tables from {} into {} in {:.1}s (audit entry {})",
+        summary.tables.len(),
+        from.display(),
+        store.display_url(),
+        started.elapsed().as_secs_f64(),
+        summary.audit_seq
+    );
+    match store.audit_verify().await? {
+        Ok(n) => {
+            println!("audit chain intact: {n} entries verified");
+            Ok(0)
+        }
+        Err(e) => {
+            eprintln!("audit chain BROKEN: {e}");
+            Ok(2)
         }
     }
 }
@@ -453,6 +569,37 @@ fn map_file(file: &std::path::Path) -> Result<bytes::Bytes> {
     Ok(bytes::Bytes::from_owner(map))
 }
 
+/// Refuses a file over the upload limit before reading it: `Ok(Err(exit code))` after printing
+/// the report that says so.
+fn check_import_file(
+    file: &std::path::Path,
+    limits: &chengguo_io::Limits,
+) -> Result<Result<(), i32>> {
+    let len = std::fs::metadata(file)
+        .with_context(|| format!("reading {}", file.display()))?
+        .len();
+    match chengguo_io::check_file_len(len, limits) {
+        Ok(()) => Ok(Ok(())),
+        Err(e) => {
+            let mut report = chengguo_web::imports::ImportReport::default();
+            report.problem(chengguo_web::imports::read_problem(&e));
+            Ok(Err(print_report(file, &report)))
+        }
+    }
+}
+
+/// Reads an import file, unless it is over the upload limit ([`check_import_file`]).
+fn read_import_file(
+    file: &std::path::Path,
+    limits: &chengguo_io::Limits,
+) -> Result<Result<Vec<u8>, i32>> {
+    if let Err(code) = check_import_file(file, limits)? {
+        return Ok(Err(code));
+    }
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    Ok(Ok(bytes))
+}
+
 /// `chengguo import contracts`: a progress bar while rows are written, then a summary.
 async fn import_contracts(
     settings: &Settings,
@@ -462,6 +609,10 @@ async fn import_contracts(
 ) -> Result<i32> {
     let store = open(settings, db).await?;
     let started = std::time::Instant::now();
+    let limits = settings.import.limits();
+    if let Err(code) = check_import_file(file, &limits)? {
+        return Ok(code);
+    }
     let bytes = map_file(file)?;
     let format = chengguo_web::imports::detect_format(file.to_str(), &bytes);
     let bar = indicatif::ProgressBar::new(0);
@@ -481,6 +632,7 @@ async fn import_contracts(
         &operator(),
         bytes,
         format,
+        &limits,
         dry_run,
         move |p| {
             shown.set_length(p.total);
@@ -575,7 +727,15 @@ fn print_report(file: &std::path::Path, r: &chengguo_web::imports::ImportReport)
         for p in &r.problems {
             eprintln!("{p}");
         }
-        eprintln!("{} problem(s); nothing was imported", r.problems.len());
+        let total = r.problems_total.max(r.problems.len());
+        if total > r.problems.len() {
+            eprintln!(
+                "… and {} more (the first {} are listed)",
+                total - r.problems.len(),
+                r.problems.len()
+            );
+        }
+        eprintln!("{total} problem(s); nothing was imported");
         return 1;
     }
     if r.dry_run {
@@ -603,6 +763,9 @@ async fn admin(settings: &Settings, cmd: AdminCmd) -> Result<i32> {
             district,
             display_name,
         } => {
+            if let Err(p) = settings.password_policy().check(&username, &password) {
+                anyhow::bail!("--password: {p}");
+            }
             let store = open(settings, &db).await?;
             let roles = role
                 .iter()
@@ -657,18 +820,99 @@ async fn admin(settings: &Settings, cmd: AdminCmd) -> Result<i32> {
             );
             Ok(0)
         }
-        AdminCmd::CreateToken { db, username, name } => {
+        AdminCmd::CreateToken {
+            db,
+            username,
+            name,
+            days,
+        } => {
+            let max = settings.api_token_days;
+            let days = days.unwrap_or(max);
+            if !(1..=max).contains(&days) {
+                anyhow::bail!("--days: between 1 and {max}");
+            }
             let store = open(settings, &db).await?;
-            let u = store
-                .user_by_username(&username)
-                .await?
-                .with_context(|| format!("no account named '{username}'"))?;
-            let token = store.create_token(&operator(), u.id, &name).await?;
+            let u = account(&store, &username).await?;
+            let (token, info) = store
+                .create_token_expiring(&operator(), u.id, &name, days)
+                .await?;
             println!(
-                "API token for '{}' (shown once; use as 'Authorization: Bearer <token>'):",
-                u.username
+                "API token {} for '{}', expires {} (shown once; use as 'Authorization: Bearer <token>'):",
+                info.id,
+                u.username,
+                info.expires_at.as_deref().unwrap_or("-")
             );
             println!("{token}");
+            Ok(0)
+        }
+        AdminCmd::ListTokens { db, username } => {
+            let store = open(settings, &db).await?;
+            let owner = match username {
+                Some(n) => Some(account(&store, &n).await?.id),
+                None => None,
+            };
+            for t in store.list_tokens(owner).await? {
+                let state = if t.revoked_at.is_some() {
+                    "revoked"
+                } else if t.active() {
+                    "active"
+                } else {
+                    "expired"
+                };
+                println!(
+                    "{:<6} {:<20} {:<20} expires {:<28} last used {:<28} {state}",
+                    t.id,
+                    t.username,
+                    t.name,
+                    t.expires_at.as_deref().unwrap_or("-"),
+                    t.last_used_at.as_deref().unwrap_or("never"),
+                );
+            }
+            Ok(0)
+        }
+        AdminCmd::RevokeToken { db, id } => {
+            let store = open(settings, &db).await?;
+            let t = store.revoke_token(&operator(), id, None).await?;
+            println!(
+                "revoked API token {} ('{}' of '{}')",
+                t.id, t.name, t.username
+            );
+            Ok(0)
+        }
+        AdminCmd::ResetPassword {
+            db,
+            username,
+            password,
+        } => {
+            if let Err(p) = settings.password_policy().check(&username, &password) {
+                anyhow::bail!("--password: {p}");
+            }
+            let store = open(settings, &db).await?;
+            let u = account(&store, &username).await?;
+            store
+                .set_password(&operator(), u.id, &password, None)
+                .await?;
+            println!(
+                "password of '{}' reset; its sessions have ended",
+                u.username
+            );
+            Ok(0)
+        }
+        AdminCmd::DisableUser { db, username } => {
+            let store = open(settings, &db).await?;
+            let u = account(&store, &username).await?;
+            store.set_user_disabled(&operator(), u.id, true).await?;
+            println!(
+                "account '{}' disabled: it cannot log in, its sessions have ended and its tokens are refused",
+                u.username
+            );
+            Ok(0)
+        }
+        AdminCmd::EnableUser { db, username } => {
+            let store = open(settings, &db).await?;
+            let u = account(&store, &username).await?;
+            store.set_user_disabled(&operator(), u.id, false).await?;
+            println!("account '{}' enabled", u.username);
             Ok(0)
         }
         AdminCmd::ListUsers { db } => {
@@ -688,6 +932,13 @@ async fn admin(settings: &Settings, cmd: AdminCmd) -> Result<i32> {
             Ok(0)
         }
     }
+}
+
+async fn account(store: &Store, username: &str) -> Result<chengguo_store::User> {
+    store
+        .user_by_username(username)
+        .await?
+        .with_context(|| format!("no account named '{username}'"))
 }
 
 fn init_logging(json: bool) {
@@ -729,14 +980,25 @@ async fn serve(settings: &Settings, db: &Db, addr: Option<String>, demo: bool) -
     {
         println!("plan: no plan was loaded; loaded the Shenyang plan (plans/shenyang-2022.toml)");
     }
-    let config = chengguo_web::WebConfig {
+    let mut config = chengguo_web::WebConfig {
         demo_hint: demo,
         secure_cookies: settings.secure_cookies,
         session_ttl_hours: settings.session_ttl_hours,
+        session_idle_minutes: settings.session_idle_minutes,
         login_max_failures: settings.login_max_failures,
+        login_max_failures_per_address: settings.login_max_failures_per_address,
         login_window_minutes: settings.login_window_minutes,
+        trusted_proxies: settings.trusted_proxies(),
+        metrics_token: settings.metrics_token.clone(),
+        api_token_days: settings.api_token_days,
+        password_policy: settings.password_policy(),
         ..Default::default()
     };
+    config.max_upload_bytes =
+        usize::try_from(settings.import.max_upload_bytes).unwrap_or(usize::MAX);
+    config.import_limits = settings.import.limits();
+    config.import_concurrency = settings.import.concurrency;
+    config.import_queue_wait_ms = settings.import.queue_wait_ms;
     let url = settings.database_url(db.database_url.as_deref());
     let index_dir = settings.search_index_dir(&url);
     let started = std::time::Instant::now();

@@ -102,6 +102,8 @@ async fn audit_verify_detects_a_hand_edit(db: &TestDb) {
     let (rc, out, _) = chengguo(&["audit", "verify", "--database-url", &db.url]);
     assert_eq!(rc, 0);
     assert!(out.contains("intact"));
+    // The log is append-only (migration 0011); a forger with the owner's rights drops the guard.
+    db.store.drop_audit_guard().await.unwrap();
     db.store
         .execute_raw("UPDATE audit_log SET change = '{\"name\":\"forged\"}' WHERE seq = 4")
         .await
@@ -164,7 +166,7 @@ async fn admin_users_tokens_backup_and_migrate(db: &TestDb) {
         "--username",
         "y",
         "--password",
-        "long enough",
+        "Long enough 1",
         "--role",
         "king",
     ]);
@@ -185,6 +187,133 @@ async fn admin_users_tokens_backup_and_migrate(db: &TestDb) {
         db.store.token_user(token).await.unwrap().unwrap().username,
         "tto"
     );
+
+    // The password policy, resets, disabling, token listing and revocation (issue #11).
+    for weak in ["        ", "alllowercase", "tto-TTO"] {
+        let (rc, _, err) = chengguo(&[
+            "admin",
+            "create-user",
+            "--database-url",
+            &db.url,
+            "--username",
+            "weak",
+            "--password",
+            weak,
+            "--role",
+            "unit",
+        ]);
+        assert_ne!(rc, 0, "{weak:?}");
+        assert!(err.contains("--password"), "{err}");
+    }
+    let (rc, out, err) = chengguo(&[
+        "admin",
+        "list-tokens",
+        "--database-url",
+        &db.url,
+        "--username",
+        "tto",
+    ]);
+    assert_eq!(rc, 0, "{err}");
+    let line = out
+        .lines()
+        .find(|l| l.contains("tto"))
+        .expect("tto's token listed");
+    assert!(
+        line.contains("active") && line.contains("last used"),
+        "{line}"
+    );
+    let id = line.split_whitespace().next().unwrap().to_string();
+    let (rc, out, err) = chengguo(&[
+        "admin",
+        "revoke-token",
+        "--database-url",
+        &db.url,
+        "--id",
+        &id,
+    ]);
+    assert_eq!(rc, 0, "{err}");
+    assert!(out.contains("revoked"), "{out}");
+    assert!(db.store.token_user(token).await.unwrap().is_none());
+    let (_, out, _) = chengguo(&["admin", "list-tokens", "--database-url", &db.url]);
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with(&id) && l.contains("revoked")),
+        "{out}"
+    );
+    let (rc, _, err) = chengguo(&[
+        "admin",
+        "reset-password",
+        "--database-url",
+        &db.url,
+        "--username",
+        "tto",
+        "--password",
+        "weakweak",
+    ]);
+    assert_ne!(rc, 0);
+    assert!(err.contains("--password"), "{err}");
+    let (rc, _, err) = chengguo(&[
+        "admin",
+        "reset-password",
+        "--database-url",
+        &db.url,
+        "--username",
+        "tto",
+        "--password",
+        "New-pass-2026",
+    ]);
+    assert_eq!(rc, 0, "{err}");
+    assert!(db
+        .store
+        .check_password("tto", "New-pass-2026")
+        .await
+        .unwrap()
+        .is_some());
+    let (rc, _, err) = chengguo(&[
+        "admin",
+        "disable-user",
+        "--database-url",
+        &db.url,
+        "--username",
+        "tto",
+    ]);
+    assert_eq!(rc, 0, "{err}");
+    assert!(db
+        .store
+        .check_password("tto", "New-pass-2026")
+        .await
+        .unwrap()
+        .is_none());
+    let (rc, _, err) = chengguo(&[
+        "admin",
+        "enable-user",
+        "--database-url",
+        &db.url,
+        "--username",
+        "tto",
+    ]);
+    assert_eq!(rc, 0, "{err}");
+    assert!(db
+        .store
+        .check_password("tto", "New-pass-2026")
+        .await
+        .unwrap()
+        .is_some());
+    let actions: Vec<String> = db
+        .store
+        .audit_list(&chengguo_store::AuditFilter {
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|e| e.entry.action)
+        .collect();
+    for a in ["revoke", "password_reset", "disable", "enable"] {
+        assert!(actions.iter().any(|x| x == a), "{a} audited: {actions:?}");
+    }
 
     let (rc, out, _) = chengguo(&["migrate", "--database-url", &db.url]);
     assert_eq!(rc, 0);
@@ -231,6 +360,55 @@ async fn admin_users_tokens_backup_and_migrate(db: &TestDb) {
     assert!(out.contains("0 created, 0 updated"), "{out}");
 }
 storage_test!(admin_users_tokens_backup_and_migrate);
+
+/// `chengguo restore`: a backup of the demo loads into a new SQLite file, the chain verifies, and
+/// a second restore into the now non-empty database is refused with a clear error.
+async fn restore_loads_a_backup_into_an_empty_database(db: &TestDb) {
+    chengguo_store::demo::load(&db.store).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let backup = dir.path().join("b.db");
+    let (rc, out, err) = chengguo(&[
+        "backup",
+        "--database-url",
+        &db.url,
+        "--to",
+        backup.to_str().unwrap(),
+    ]);
+    assert_eq!(rc, 0, "{out}{err}");
+    // The backup is one file: no committed page left in a write-ahead log beside it.
+    let wal = dir.path().join("b.db-wal");
+    assert!(
+        std::fs::metadata(&wal).map_or(true, |m| m.len() == 0),
+        "{} holds part of the backup",
+        wal.display()
+    );
+    let target = format!("sqlite://{}", dir.path().join("restored.db").display());
+    let args = [
+        "restore",
+        "--from",
+        backup.to_str().unwrap(),
+        "--database-url",
+        &target,
+    ];
+    let (rc, out, err) = chengguo(&args);
+    assert_eq!(rc, 0, "{out}{err}");
+    let contracts = db.store.count(Table::Contracts).await.unwrap();
+    assert!(
+        out.lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>()
+                == ["contracts", &contracts.to_string()]),
+        "{out}"
+    );
+    assert!(out.contains("audit chain intact"), "{out}");
+    let restored = chengguo_store::Store::open(&target).await.unwrap();
+    assert_eq!(restored.count(Table::Contracts).await.unwrap(), contracts);
+    restored.close().await;
+
+    let (rc, out, err) = chengguo(&args);
+    assert_eq!(rc, 1, "{out}{err}");
+    assert!(err.contains("not empty"), "{err}");
+}
+storage_test!(restore_loads_a_backup_into_an_empty_database);
 
 #[test]
 fn openapi_document_prints() {

@@ -49,8 +49,39 @@ impl Actor {
     }
 }
 
+/// The fields of an organization that identify or classify it, which the bureau vouches for: the
+/// credit code, the division (where it is counted), the nature and the kind.
+pub const BUREAU_ONLY_ORG_FIELDS: [&str; 4] = ["credit_code", "division_code", "nature", "kind"];
+
+/// The identifying fields (of [`BUREAU_ONLY_ORG_FIELDS`]) that `patch` would change on `org`.
+pub fn identifying_changes(org: &Organization, patch: &OrganizationPatch) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if patch
+        .credit_code
+        .as_ref()
+        .is_some_and(|c| c.as_str() != org.credit_code)
+    {
+        out.push("credit_code");
+    }
+    if patch
+        .division_code
+        .as_ref()
+        .is_some_and(|d| d.as_str() != org.division_code)
+    {
+        out.push("division_code");
+    }
+    if patch.nature.as_ref().is_some_and(|n| *n != org.nature) {
+        out.push("nature");
+    }
+    if patch.kind.is_some_and(|k| k != org.kind) {
+        out.push("kind");
+    }
+    out
+}
+
 /// The bureau edits any organization; any other account edits only its own, and may not change
-/// what identifies or classifies it (credit code, kind), which the bureau vouches for.
+/// what identifies or classifies it (credit code, division, nature, kind), which the bureau
+/// vouches for. Giving such a field its current value is no change and allowed.
 pub fn can_update_org(
     actor: &Actor,
     org: &Organization,
@@ -65,10 +96,12 @@ pub fn can_update_org(
             actor.username, org.name
         )));
     }
-    if patch.credit_code.is_some() || patch.kind.is_some() {
-        return Err(Denied::Forbidden(
-            "only the bureau may change an organization's credit code or kind".into(),
-        ));
+    let changed = identifying_changes(org, patch);
+    if !changed.is_empty() {
+        return Err(Denied::Forbidden(format!(
+            "只有科技局可以修改机构的信用代码、行政区划、单位性质和类型 / only the bureau may change an organization's {}",
+            changed.join(", ")
+        )));
     }
     Ok(())
 }
@@ -122,5 +155,31 @@ mod tests {
             ..Default::default()
         };
         assert!(can_update_org(&actor(Role::Unit, Some(1)), &org(1), &rekind).is_err());
+    }
+
+    #[test]
+    fn division_and_nature_are_the_bureaus() {
+        let unit = actor(Role::Unit, Some(1));
+        let moved = OrganizationPatch {
+            division_code: Some(crate::DivisionCode::parse("210106").unwrap()),
+            ..Default::default()
+        };
+        let e = can_update_org(&unit, &org(1), &moved).unwrap_err();
+        assert!(e.to_string().contains("division_code"), "{e}");
+        let renatured = OrganizationPatch {
+            nature: Some("150".into()),
+            ..Default::default()
+        };
+        let e = can_update_org(&unit, &org(1), &renatured).unwrap_err();
+        assert!(e.to_string().contains("nature"), "{e}");
+        // the current values again are no change
+        let same = OrganizationPatch {
+            division_code: Some(crate::DivisionCode::parse("210102").unwrap()),
+            nature: Some("022".into()),
+            kind: Some(OrgKind::University),
+            ..Default::default()
+        };
+        assert!(can_update_org(&unit, &org(1), &same).is_ok());
+        assert!(can_update_org(&actor(Role::Bureau, None), &org(1), &moved).is_ok());
     }
 }

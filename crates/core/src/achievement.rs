@@ -359,6 +359,17 @@ pub fn allowed_actions(
         .collect()
 }
 
+/// The status of an achievement after `actor` changed its fields. A published achievement
+/// edited by anyone but the bureau (which reviews) goes back to review (`submitted`): it leaves
+/// the public listing and search until the bureau publishes it again, so nothing is public that
+/// was not reviewed. Every other status stays.
+pub fn status_after_edit(actor: &Actor, status: AchievementStatus) -> AchievementStatus {
+    match status {
+        AchievementStatus::Published if !actor.is_bureau() => AchievementStatus::Submitted,
+        s => s,
+    }
+}
+
 /// Who may create or edit achievements of `owner_org_id`: the bureau, or a unit account of it.
 pub fn can_edit(actor: &Actor, owner_org_id: i64) -> Result<(), crate::access::Denied> {
     if actor.is_bureau() || is_owner(actor, owner_org_id) {
@@ -1162,6 +1173,18 @@ mod tests {
             transformation_modes: Some("转让、许可".into()),
             price: Some("面议".into()),
             ..Default::default()
+        }
+    }
+
+    #[test]
+    fn an_edit_by_the_owner_returns_a_published_record_to_review() {
+        use AchievementStatus as S;
+        let unit = actor(Role::Unit, Some(1));
+        let bureau = actor(Role::Bureau, None);
+        assert_eq!(status_after_edit(&unit, S::Published), S::Submitted);
+        assert_eq!(status_after_edit(&bureau, S::Published), S::Published);
+        for s in [S::Draft, S::Submitted, S::Returned, S::Withdrawn] {
+            assert_eq!(status_after_edit(&unit, s), s);
         }
     }
 

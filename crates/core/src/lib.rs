@@ -12,6 +12,7 @@ pub mod incentive;
 pub mod matching;
 pub mod money;
 pub mod org;
+pub mod password;
 pub mod plan;
 pub mod refdata;
 pub mod role;
@@ -20,6 +21,7 @@ pub use access::Actor;
 pub use codes::{CreditCode, DivisionCode};
 pub use money::Fen;
 pub use org::{NewOrganization, OrgKind, Organization, OrganizationPatch};
+pub use password::{PasswordPolicy, PasswordProblem};
 pub use role::Role;
 
 /// A problem with one field of an input: the field's name (as the API and the import formats call

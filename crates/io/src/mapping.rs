@@ -133,13 +133,15 @@ impl<'a> Mapped<'a> {
     }
 
     /// The cell of `row` in the column mapped to `key`; `""` when the column
-    /// is absent from the file.
+    /// is absent from the file. The `'` that an export puts before a
+    /// formula-like value is removed ([`crate::restore_cell`]), so exported
+    /// files import back unchanged.
     ///
     /// Panics in debug builds if `key` is not in the schema (a typo).
     pub fn get<'r>(&self, row: &'r Row, key: &str) -> &'r str {
         self.index(key)
             .and_then(|i| row.cells.get(i))
-            .map_or("", String::as_str)
+            .map_or("", |c| crate::restore_cell(c))
     }
 
     /// The index of the table column mapped to `key`, if the file has one.

@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use crate::limits::{size, thousands, Limit, Limits};
+
 /// A tabular input format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
@@ -125,9 +127,109 @@ pub enum ReadError {
     Json { line: usize, message: String },
     #[error("line {line}: expected a JSON object, found {found}")]
     NotAnObject { line: usize, found: &'static str },
+    /// The file is over one of the [`Limits`]: refused before more memory is spent on it.
+    #[error("{}", limit_text(*.limit, *.max, *.row, .column.as_deref(), .part.as_deref(), false))]
+    Limit {
+        limit: Limit,
+        /// The limit's value.
+        max: u64,
+        row: Option<usize>,
+        column: Option<String>,
+        /// The XLSX part concerned.
+        part: Option<String>,
+    },
+}
+
+/// The message of a [`ReadError::Limit`], in English or in Chinese.
+fn limit_text(
+    limit: Limit,
+    max: u64,
+    row: Option<usize>,
+    column: Option<&str>,
+    part: Option<&str>,
+    zh: bool,
+) -> String {
+    let setting = limit.setting();
+    let part = part.unwrap_or("?");
+    let n = thousands(max);
+    let text = match (limit, zh) {
+        (Limit::FileBytes, false) => format!("the file is larger than {}", size(max)),
+        (Limit::FileBytes, true) => format!("文件超过 {}", size(max)),
+        (Limit::Rows, false) => format!("the file has more than {n} data rows"),
+        (Limit::Rows, true) => format!("文件的数据行超过 {n} 行"),
+        (Limit::Columns, false) => format!("more than {n} columns"),
+        (Limit::Columns, true) => format!("超过 {n} 列"),
+        (Limit::CellChars, false) if row.is_none() => {
+            format!("the workbook part {part} holds a text longer than {n} characters")
+        }
+        (Limit::CellChars, true) if row.is_none() => {
+            format!("工作簿的部件 {part} 含有超过 {n} 个字符的文本")
+        }
+        (Limit::CellChars, false) => format!("the cell is longer than {n} characters"),
+        (Limit::CellChars, true) => format!("单元格超过 {n} 个字符"),
+        (Limit::RowBytes, false) => format!("the row is longer than {}", size(max)),
+        (Limit::RowBytes, true) => format!("该行超过 {}", size(max)),
+        (Limit::PartBytes, false) => {
+            format!("the workbook part {part} unpacks to more than {}", size(max))
+        }
+        (Limit::PartBytes, true) => format!("工作簿的部件 {part} 解压后超过 {}", size(max)),
+        (Limit::Ratio, false) => format!(
+            "the workbook part {part} unpacks to more than {n} times its packed size, as a zip bomb does"
+        ),
+        (Limit::Ratio, true) => {
+            format!("工作簿的部件 {part} 解压后超过压缩大小的 {n} 倍（疑为压缩炸弹）")
+        }
+        (Limit::Parts, false) => format!("the workbook has more than {n} parts"),
+        (Limit::Parts, true) => format!("工作簿的部件超过 {n} 个"),
+    };
+    let (open, close) = if zh {
+        ("（上限：", "）")
+    } else {
+        (" (limit: ", ")")
+    };
+    let setting = match (limit, zh) {
+        (Limit::Parts, true) => "固定上限",
+        _ => setting,
+    };
+    let place = match (row, column, zh) {
+        (Some(r), Some(c), false) => format!("row {r}, column {c}: "),
+        (Some(r), None, false) => format!("row {r}: "),
+        (Some(r), Some(c), true) => format!("第 {r} 行 {c} 列："),
+        (Some(r), None, true) => format!("第 {r} 行："),
+        (None, _, _) => String::new(),
+    };
+    format!("{place}{text}{open}{setting}{close}")
 }
 
 impl ReadError {
+    /// The Chinese message of an error over a limit, without its row (as [`ReadError::detail`]);
+    /// `None` for other errors.
+    pub fn detail_zh(&self) -> Option<String> {
+        match self {
+            ReadError::Limit {
+                limit,
+                max,
+                column,
+                part,
+                row,
+            } => {
+                let text = limit_text(*limit, *max, *row, column.as_deref(), part.as_deref(), true);
+                let prefix = match (row, column) {
+                    (Some(r), Some(_)) => format!("第 {r} 行 "),
+                    (Some(r), None) => format!("第 {r} 行："),
+                    (None, _) => String::new(),
+                };
+                Some(text.strip_prefix(&prefix).unwrap_or(&text).to_string())
+            }
+            _ => None,
+        }
+    }
+
+    /// True for an error over one of the [`Limits`].
+    pub fn is_limit(&self) -> bool {
+        matches!(self, ReadError::Limit { .. })
+    }
+
     /// The message without its leading `row N: ` / `line N: ` (`row N, column C: …` keeps the
     /// column), for reports that show the row in a column of their own.
     pub fn detail(&self) -> String {
@@ -156,6 +258,7 @@ impl ReadError {
             | ReadError::TooManyCells { row, .. }
             | ReadError::ErrorCell { row, .. } => Some(*row),
             ReadError::Json { line, .. } | ReadError::NotAnObject { line, .. } => Some(*line),
+            ReadError::Limit { row, .. } => *row,
             ReadError::Empty
             | ReadError::UnsupportedFormat(_)
             | ReadError::Xlsx(_)
@@ -164,10 +267,44 @@ impl ReadError {
     }
 }
 
-/// Read a whole file into a [`Table`].
+/// Read a whole file into a [`Table`], within the default [`Limits`].
 ///
 /// Stops at the first problem. See [`Format`] for what each format accepts.
 pub fn read_table(bytes: &[u8], format: Format) -> Result<Table, ReadError> {
+    read_table_limited(bytes, format, &Limits::default())
+}
+
+/// Read a whole file into a [`Table`], refusing it (with [`ReadError::Limit`]) as soon as it
+/// is over one of `limits`.
+pub fn read_table_limited(
+    bytes: &[u8],
+    format: Format,
+    limits: &Limits,
+) -> Result<Table, ReadError> {
+    check_file(bytes, format)?;
+    check_size(bytes, limits)?;
+    match format {
+        Format::Csv => crate::read_csv::read(bytes, limits),
+        Format::Xlsx => crate::read_xlsx::read(bytes, limits),
+        Format::Jsonl => crate::read_jsonl::read(bytes, limits),
+    }
+}
+
+fn check_size(bytes: &[u8], limits: &Limits) -> Result<(), ReadError> {
+    check_file_len(bytes.len() as u64, limits)
+}
+
+/// Refuses a file of `len` bytes over `limits.max_file_bytes` (for callers that can tell the
+/// size before reading the file).
+pub fn check_file_len(len: u64, limits: &Limits) -> Result<(), ReadError> {
+    if len > limits.max_file_bytes {
+        return Err(ReadError::limit(Limit::FileBytes, limits.max_file_bytes));
+    }
+    Ok(())
+}
+
+/// Files that no reader takes: legacy `.xls`, a zip archive given as CSV.
+fn check_file(bytes: &[u8], format: Format) -> Result<(), ReadError> {
     if bytes.starts_with(OLE_MAGIC) {
         return Err(ReadError::UnsupportedFormat(
             "this is a legacy Excel .xls file or a password-protected workbook; \
@@ -175,13 +312,51 @@ pub fn read_table(bytes: &[u8], format: Format) -> Result<Table, ReadError> {
                 .to_owned(),
         ));
     }
-    match format {
-        Format::Csv if bytes.starts_with(ZIP_MAGIC) => Err(ReadError::UnsupportedFormat(
+    if format == Format::Csv && bytes.starts_with(ZIP_MAGIC) {
+        return Err(ReadError::UnsupportedFormat(
             "this is a zip archive (probably an .xlsx workbook), not CSV text".to_owned(),
-        )),
-        Format::Csv => crate::read_csv::read(bytes),
-        Format::Xlsx => crate::read_xlsx::read(bytes),
-        Format::Jsonl => crate::read_jsonl::read(bytes),
+        ));
+    }
+    Ok(())
+}
+
+impl ReadError {
+    /// A limit broken by the file as a whole.
+    pub(crate) fn limit(limit: Limit, max: impl TryInto<u64>) -> ReadError {
+        ReadError::Limit {
+            limit,
+            max: max.try_into().unwrap_or(u64::MAX),
+            row: None,
+            column: None,
+            part: None,
+        }
+    }
+
+    /// A limit broken at a row (and column).
+    pub(crate) fn limit_at(
+        limit: Limit,
+        max: impl TryInto<u64>,
+        row: usize,
+        column: Option<String>,
+    ) -> ReadError {
+        ReadError::Limit {
+            limit,
+            max: max.try_into().unwrap_or(u64::MAX),
+            row: Some(row),
+            column,
+            part: None,
+        }
+    }
+
+    /// A limit broken by a part of an XLSX archive.
+    pub(crate) fn limit_in_part(limit: Limit, max: impl TryInto<u64>, part: &str) -> ReadError {
+        ReadError::Limit {
+            limit,
+            max: max.try_into().unwrap_or(u64::MAX),
+            row: None,
+            column: None,
+            part: Some(part.chars().take(200).collect()),
+        }
     }
 }
 
@@ -200,29 +375,6 @@ pub fn column_letters(index: usize) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// Assemble a table from raw records `(row number, cells)` in file order, by the rules of
-/// [`Assembler`].
-pub(crate) fn build_table<I>(
-    records: I,
-    col_offset: usize,
-    encoding: &'static str,
-) -> Result<Table, ReadError>
-where
-    I: IntoIterator<Item = Result<(usize, Vec<String>), ReadError>>,
-{
-    let mut assembler = Assembler::new(col_offset, encoding);
-    let mut rows = Vec::new();
-    for rec in records {
-        let (line, cells) = rec?;
-        if let Some(row) = assembler.record(line, cells.iter().map(String::as_str))? {
-            rows.push(row.clone());
-        }
-    }
-    let mut table = assembler.into_header()?;
-    table.rows = rows;
-    Ok(table)
-}
-
 /// Turns raw records into a header and data rows, one record at a time.
 ///
 /// The first record with any non-empty cell is the header. Trailing empty
@@ -232,16 +384,25 @@ where
 /// are skipped. `col_offset` is the 0-based spreadsheet column of the first
 /// cell (for error messages). The data row is one buffer, reused: reading
 /// a large file allocates nothing per row once the cells have grown.
+///
+/// It also holds the file to the row, column and cell [`Limits`]: a header wider than
+/// `max_columns`, a cell longer than `max_cell_chars` or more than `max_rows` data rows are
+/// [`ReadError::Limit`]s.
 pub(crate) struct Assembler {
     col_offset: usize,
     /// The header row found so far (no data rows).
     header: Option<Table>,
     encoding: &'static str,
     row: Row,
+    limits: Limits,
+    /// Data rows handed out so far.
+    rows: usize,
+    /// The row of the header, once found.
+    header_line: usize,
 }
 
 impl Assembler {
-    pub(crate) fn new(col_offset: usize, encoding: &'static str) -> Self {
+    pub(crate) fn new(col_offset: usize, encoding: &'static str, limits: &Limits) -> Self {
         Assembler {
             col_offset,
             header: None,
@@ -250,7 +411,20 @@ impl Assembler {
                 line: 0,
                 cells: Vec::new(),
             },
+            limits: *limits,
+            rows: 0,
+            header_line: 0,
         }
+    }
+
+    /// The 0-based spreadsheet column of the first cell.
+    pub(crate) fn col_offset(&self) -> usize {
+        self.col_offset
+    }
+
+    /// The row of the header (0 before it is found).
+    pub(crate) fn header_line(&self) -> usize {
+        self.header_line
     }
 
     /// The header, once a record has provided one.
@@ -273,6 +447,20 @@ impl Assembler {
         let Some(header) = &self.header else {
             let cells: Vec<&str> = cells.collect();
             if cells.iter().any(|c| !c.trim().is_empty()) {
+                let width = cells
+                    .iter()
+                    .rposition(|c| !c.trim().is_empty())
+                    .map_or(0, |i| i + 1);
+                if width > self.limits.max_columns {
+                    return Err(ReadError::limit_at(
+                        Limit::Columns,
+                        self.limits.max_columns,
+                        line,
+                        None,
+                    ));
+                }
+                self.check_cells(line, &cells)?;
+                self.header_line = line;
                 self.header = Some(Table {
                     headers: self.headers(line, &cells)?,
                     rows: Vec::new(),
@@ -287,8 +475,17 @@ impl Assembler {
         row.cells.resize(width, String::new());
         let mut used = 0;
         let mut seen = 0;
+        let max_chars = self.limits.max_cell_chars;
         for (i, cell) in cells.enumerate() {
             let t = cell.trim();
+            if crate::limits::too_long(t, max_chars) {
+                return Err(ReadError::limit_at(
+                    Limit::CellChars,
+                    max_chars,
+                    line,
+                    Some(column_letters(self.col_offset + i)),
+                ));
+            }
             if i < width {
                 row.cells[i].clear();
                 row.cells[i].push_str(t);
@@ -311,7 +508,27 @@ impl Assembler {
                 columns: width,
             });
         }
+        self.rows += 1;
+        if self.rows > self.limits.max_rows {
+            return Err(ReadError::limit(Limit::Rows, self.limits.max_rows));
+        }
         Ok(Some(&self.row))
+    }
+
+    fn check_cells(&self, line: usize, cells: &[&str]) -> Result<(), ReadError> {
+        let max = self.limits.max_cell_chars;
+        match cells
+            .iter()
+            .position(|c| crate::limits::too_long(c.trim(), max))
+        {
+            Some(i) => Err(ReadError::limit_at(
+                Limit::CellChars,
+                max,
+                line,
+                Some(column_letters(self.col_offset + i)),
+            )),
+            None => Ok(()),
+        }
     }
 
     fn headers(&self, header_row: usize, cells: &[&str]) -> Result<Vec<String>, ReadError> {
@@ -359,12 +576,24 @@ pub enum ReadEvent<'a> {
 pub fn read_rows(
     bytes: &[u8],
     format: Format,
+    visit: impl FnMut(ReadEvent<'_>) -> std::ops::ControlFlow<()>,
+) -> Result<&'static str, ReadError> {
+    read_rows_limited(bytes, format, &Limits::default(), visit)
+}
+
+/// [`read_rows`] within `limits` (as [`read_table_limited`]).
+pub fn read_rows_limited(
+    bytes: &[u8],
+    format: Format,
+    limits: &Limits,
     mut visit: impl FnMut(ReadEvent<'_>) -> std::ops::ControlFlow<()>,
 ) -> Result<&'static str, ReadError> {
-    if format == Format::Csv && !bytes.starts_with(OLE_MAGIC) && !bytes.starts_with(ZIP_MAGIC) {
-        return crate::read_csv::stream(bytes, visit);
+    check_file(bytes, format)?;
+    check_size(bytes, limits)?;
+    if format == Format::Csv {
+        return crate::read_csv::stream(bytes, limits, visit);
     }
-    let mut table = read_table(bytes, format)?;
+    let mut table = read_table_limited(bytes, format, limits)?;
     let rows = std::mem::take(&mut table.rows);
     if visit(ReadEvent::Header(&table)).is_break() {
         return Ok(table.encoding);

@@ -4,14 +4,18 @@ use std::borrow::Cow;
 
 use encoding_rs::{Encoding, GB18030, UTF_16BE, UTF_16LE};
 
+use std::cell::Cell;
+use std::io::Read;
 use std::ops::ControlFlow;
+use std::rc::Rc;
 
+use crate::limits::{Limit, Limits};
 use crate::read::{Assembler, ReadError, ReadEvent, Table};
 
-pub(crate) fn read(bytes: &[u8]) -> Result<Table, ReadError> {
+pub(crate) fn read(bytes: &[u8], limits: &Limits) -> Result<Table, ReadError> {
     let mut header = None;
     let mut rows = Vec::new();
-    stream(bytes, |event| {
+    stream(bytes, limits, |event| {
         match event {
             ReadEvent::Header(t) => header = Some(t.clone()),
             ReadEvent::Row { row, .. } => rows.push(row.clone()),
@@ -26,25 +30,44 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Table, ReadError> {
 /// Parses the text record by record, handing each row to `visit` (see `read_rows`).
 pub(crate) fn stream(
     bytes: &[u8],
+    limits: &Limits,
     mut visit: impl FnMut(ReadEvent<'_>) -> ControlFlow<()>,
 ) -> Result<&'static str, ReadError> {
     let (text, encoding) = decode(bytes)?;
     let delimiter = sniff_delimiter(&text);
 
+    let record_end = Rc::new(Cell::new(0u64));
+    let input = RowGuard {
+        text: text.as_bytes(),
+        handed: 0,
+        record_end: record_end.clone(),
+        // The csv reader reads ahead by its buffer (8 KiB) at most.
+        max: limits.max_row_bytes as u64 + 8 * 1024,
+    };
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter)
-        .from_reader(text.as_bytes());
+        .from_reader(input);
     let mut record = csv::StringRecord::new();
     let mut lines = LineCounter::new(text.as_bytes());
-    let mut assembler = Assembler::new(0, encoding);
+    let mut assembler = Assembler::new(0, encoding, limits);
     let total = text.len() as u64;
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
                 let start = record.position().map_or(0, |p| p.byte());
+                let end = reader.position().byte();
+                record_end.set(end);
+                if end.saturating_sub(start) > limits.max_row_bytes as u64 {
+                    return Err(ReadError::limit_at(
+                        Limit::RowBytes,
+                        limits.max_row_bytes,
+                        lines.record_line(start),
+                        None,
+                    ));
+                }
                 let line = lines.record_line(start);
                 // An unclosed quote swallows the rest of the file into one record, so only a
                 // record that reaches the end can hold one: checking that record alone finds
@@ -71,6 +94,15 @@ pub(crate) fn stream(
                     }
                 }
             }
+            Err(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => {
+                // Only `RowGuard` fails a read: the record being read is too long.
+                return Err(ReadError::limit_at(
+                    Limit::RowBytes,
+                    limits.max_row_bytes,
+                    lines.record_line(record_end.get()),
+                    None,
+                ));
+            }
             Err(e) => {
                 let row = e.position().map_or(0, |p| lines.record_line(p.byte()));
                 return Err(ReadError::Csv {
@@ -81,6 +113,30 @@ pub(crate) fn stream(
         }
     }
     assembler.into_header().map(|_| encoding)
+}
+
+/// The text as the csv reader reads it, refusing to hand out more than `max` bytes beyond the
+/// end of the last whole record (`record_end`, set by the reading loop): a record longer than
+/// the row limit fails while it is read, before the reader has buffered it.
+struct RowGuard<'t> {
+    text: &'t [u8],
+    handed: usize,
+    record_end: Rc<Cell<u64>>,
+    max: u64,
+}
+
+impl Read for RowGuard<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let ahead = (self.handed as u64).saturating_sub(self.record_end.get());
+        if ahead > self.max {
+            return Err(std::io::Error::other("row too long"));
+        }
+        let rest = &self.text[self.handed.min(self.text.len())..];
+        let n = rest.len().min(buf.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        self.handed += n;
+        Ok(n)
+    }
 }
 
 /// Line numbers of records. The csv crate's `Position::line` is not usable

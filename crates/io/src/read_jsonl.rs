@@ -4,9 +4,10 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+use crate::limits::{too_long, Limit, Limits};
 use crate::read::{ReadError, Row, Table};
 
-pub(crate) fn read(bytes: &[u8]) -> Result<Table, ReadError> {
+pub(crate) fn read(bytes: &[u8], limits: &Limits) -> Result<Table, ReadError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut headers: Vec<String> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
@@ -14,6 +15,14 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Table, ReadError> {
 
     for (i, raw_line) in bytes.split(|&b| b == b'\n').enumerate() {
         let line = i + 1;
+        if raw_line.len() > limits.max_row_bytes {
+            return Err(ReadError::limit_at(
+                Limit::RowBytes,
+                limits.max_row_bytes,
+                line,
+                None,
+            ));
+        }
         let text = std::str::from_utf8(raw_line).map_err(|_| ReadError::Json {
             line,
             message: "the line is not valid UTF-8 text".to_owned(),
@@ -35,6 +44,14 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Table, ReadError> {
         for (raw_key, raw_value) in members(text, true) {
             let key: String = serde_json::from_str(raw_key.unwrap_or("\"\""))
                 .map_err(|e| json_error(line, &e))?;
+            if !index.contains_key(&key) && headers.len() >= limits.max_columns {
+                return Err(ReadError::limit_at(
+                    Limit::Columns,
+                    limits.max_columns,
+                    line,
+                    None,
+                ));
+            }
             let col = *index.entry(key).or_insert_with_key(|k| {
                 headers.push(k.clone());
                 headers.len() - 1
@@ -42,9 +59,21 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Table, ReadError> {
             if col >= cells.len() {
                 cells.resize(col + 1, String::new());
             }
-            cells[col] = render(raw_value, false).map_err(|e| json_error(line, &e))?;
+            let cell = render(raw_value, false).map_err(|e| json_error(line, &e))?;
+            if too_long(&cell, limits.max_cell_chars) {
+                return Err(ReadError::limit_at(
+                    Limit::CellChars,
+                    limits.max_cell_chars,
+                    line,
+                    Some(headers[col].chars().take(100).collect()),
+                ));
+            }
+            cells[col] = cell;
         }
         if cells.iter().any(|c| !c.is_empty()) {
+            if rows.len() >= limits.max_rows {
+                return Err(ReadError::limit(Limit::Rows, limits.max_rows));
+            }
             rows.push(Row { line, cells });
         }
     }

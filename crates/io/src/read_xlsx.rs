@@ -1,40 +1,270 @@
-//! XLSX reading: the first worksheet, cells rendered the way a user typed
-//! them.
+//! XLSX reading: the first worksheet, cells rendered the way a user typed them.
+//!
+//! Nothing in the file is trusted for allocation. Before calamine opens the workbook, the zip
+//! archive is checked part by part ([`check_archive`]): the number of parts, each part's
+//! declared size and packing ratio, and then each part actually unpacked through a counting
+//! reader that stops at the limits (declared sizes can lie), which also finds the longest text
+//! between two tags. The sheet is then read cell by cell (calamine's cell reader), never as a
+//! `Range`, which allocates the whole rectangle the sheet declares or spans: the 6.5 KB file
+//! declaring `A1:XFD1048576` asked for 512 GiB.
 
-use std::io::Cursor;
+use std::io::{Cursor, Read};
 
 use calamine::{Data, ExcelDateTime, ExcelDateTimeType, Reader, Xlsx, XlsxError};
 
-use crate::read::{build_table, column_letters, ReadError, Table};
+use crate::limits::{Limit, Limits, MAX_XLSX_PARTS, RATIO_GRACE_BYTES};
+use crate::read::{column_letters, Assembler, ReadError, Table};
 
-pub(crate) fn read(bytes: &[u8]) -> Result<Table, ReadError> {
+pub(crate) fn read(bytes: &[u8], limits: &Limits) -> Result<Table, ReadError> {
+    check_archive(bytes, limits)?;
+    // calamine 0.26 indexes its shared strings with the number a cell holds, unchecked: a
+    // damaged or hostile sheet panics it (found by `fuzz_mutated_workbooks_never_panic`). The
+    // workbook is read in memory and nothing outlives the reading, so a panic is a damaged file.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_sheet(bytes, limits)))
+        .unwrap_or_else(|_| {
+            Err(ReadError::Xlsx(
+                "the workbook is damaged (a cell refers to something the workbook does not hold); \
+                 open it in Excel and save it again"
+                    .to_owned(),
+            ))
+        })
+}
+
+fn read_sheet(bytes: &[u8], limits: &Limits) -> Result<Table, ReadError> {
     let mut workbook: Xlsx<Cursor<&[u8]>> = calamine::open_workbook_from_rs(Cursor::new(bytes))
         .map_err(|e: XlsxError| ReadError::Xlsx(e.to_string()))?;
-    let range = workbook
-        .worksheet_range_at(0)
-        .ok_or(ReadError::NoWorksheet)?
-        .map_err(|e| ReadError::Xlsx(e.to_string()))?;
-    let Some((first_row, first_col)) = range.start() else {
-        return Err(ReadError::Empty);
+    let name = workbook
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or(ReadError::NoWorksheet)?;
+    let mut cells = match workbook.worksheet_cells_reader(&name) {
+        Ok(r) => r,
+        // A chart sheet first: nothing to read, as calamine's own range reader says.
+        Err(XlsxError::NotAWorksheet(_)) => return Err(ReadError::Empty),
+        Err(e) => return Err(ReadError::Xlsx(e.to_string())),
     };
-    let (first_row, first_col) = (first_row as usize, first_col as usize);
+    let mut sheet = Sheet {
+        limits,
+        assembler: None,
+        rows: Vec::new(),
+        line: 0,
+        cells: Vec::new(),
+        row_bytes: 0,
+    };
+    while let Some(cell) = cells
+        .next_cell()
+        .map_err(|e| ReadError::Xlsx(e.to_string()))?
+    {
+        let (row, col) = cell.get_position();
+        let line = row as usize + 1;
+        if line != sheet.line {
+            sheet.flush()?;
+            sheet.line = line;
+        }
+        let data = Data::from(cell.get_value().clone());
+        let text = cell_text(&data).map_err(|value| ReadError::ErrorCell {
+            row: line,
+            column: column_letters(col as usize),
+            value,
+        })?;
+        if text.is_empty() {
+            continue;
+        }
+        sheet.row_bytes += text.len();
+        if sheet.row_bytes > limits.max_row_bytes {
+            return Err(ReadError::limit_at(
+                Limit::RowBytes,
+                limits.max_row_bytes,
+                line,
+                None,
+            ));
+        }
+        sheet.cells.push((col as usize, text));
+    }
+    sheet.flush()?;
+    let mut table = match sheet.assembler {
+        Some(a) => a.into_header()?,
+        None => return Err(ReadError::Empty),
+    };
+    table.rows = sheet.rows;
+    Ok(table)
+}
 
-    let records = range.rows().enumerate().map(|(i, cells)| {
-        let row = first_row + i + 1;
-        let cells = cells
-            .iter()
-            .enumerate()
-            .map(|(j, cell)| {
-                cell_text(cell).map_err(|value| ReadError::ErrorCell {
-                    row,
-                    column: column_letters(first_col + j),
-                    value,
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok((row, cells))
-    });
-    build_table(records, first_col, "XLSX")
+/// The rows of a sheet, assembled as its cells arrive.
+struct Sheet<'l> {
+    limits: &'l Limits,
+    /// Made with the header row, whose first cell's column is the table's first column.
+    assembler: Option<Assembler>,
+    rows: Vec<crate::Row>,
+    /// The row of `cells` (1-based).
+    line: usize,
+    /// The non-empty cells of the row being read: (0-based column, text).
+    cells: Vec<(usize, String)>,
+    row_bytes: usize,
+}
+
+impl Sheet<'_> {
+    /// Hands the row read so far to the assembler.
+    fn flush(&mut self) -> Result<(), ReadError> {
+        self.row_bytes = 0;
+        if self.cells.is_empty() {
+            return Ok(());
+        }
+        let cells = std::mem::take(&mut self.cells);
+        let min = cells.iter().map(|c| c.0).min().unwrap_or(0);
+        let max = cells.iter().map(|c| c.0).max().unwrap_or(0);
+        let assembler = self
+            .assembler
+            .get_or_insert_with(|| Assembler::new(min, "XLSX", self.limits));
+        let first = assembler.col_offset();
+        if min < first {
+            // A cell left of the header: the header has no name for its column.
+            return Err(ReadError::EmptyHeader {
+                row: assembler
+                    .header()
+                    .map_or(self.line, |_| assembler.header_line()),
+                column: column_letters(min),
+            });
+        }
+        let width = max - first + 1;
+        if width > self.limits.max_columns {
+            return Err(ReadError::limit_at(
+                Limit::Columns,
+                self.limits.max_columns,
+                self.line,
+                None,
+            ));
+        }
+        let mut dense: Vec<&str> = vec![""; width];
+        for (col, text) in &cells {
+            dense[col - first] = text;
+        }
+        if let Some(row) = assembler.record(self.line, dense.into_iter())? {
+            self.rows.push(row.clone());
+        }
+        Ok(())
+    }
+}
+
+/// Holds the archive to the limits before anything in it is parsed: at most
+/// [`MAX_XLSX_PARTS`] parts, each unpacking to at most `max_part_bytes` and (beyond
+/// [`RATIO_GRACE_BYTES`]) to at most `max_ratio` times its packed size, both as declared and
+/// as actually unpacked, and no text between two tags of an XML part longer than a cell may
+/// be (an XML text holds a cell's characters, escaped, in at most 6 bytes each).
+pub(crate) fn check_archive(bytes: &[u8], limits: &Limits) -> Result<(), ReadError> {
+    if declared_entries(bytes).is_some_and(|n| n > MAX_XLSX_PARTS) {
+        return Err(ReadError::limit(Limit::Parts, MAX_XLSX_PARTS));
+    }
+    let mut zip =
+        zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| ReadError::Xlsx(e.to_string()))?;
+    if zip.len() as u64 > MAX_XLSX_PARTS {
+        return Err(ReadError::limit(Limit::Parts, MAX_XLSX_PARTS));
+    }
+    let max_text = (limits.max_cell_chars as u64)
+        .saturating_mul(6)
+        .saturating_add(1024);
+    let mut buf = vec![0u8; 64 * 1024];
+    for i in 0..zip.len() {
+        let raw = zip
+            .by_index_raw(i)
+            .map_err(|e| ReadError::Xlsx(e.to_string()))?;
+        let name = raw.name().to_string();
+        let (packed, declared) = (raw.compressed_size(), raw.size());
+        check_part_size(&name, packed, declared, limits)?;
+        let xml = name.ends_with(".xml") || name.ends_with(".rels");
+        let consumed = std::rc::Rc::new(std::cell::Cell::new(0u64));
+        let counted = Counted {
+            inner: raw,
+            count: consumed.clone(),
+        };
+        let mut part: Box<dyn Read> = match counted.inner.compression() {
+            zip::CompressionMethod::Stored => Box::new(counted),
+            zip::CompressionMethod::Deflated => {
+                Box::new(flate2::read::DeflateDecoder::new(counted))
+            }
+            // Methods calamine cannot read either: it says so if it needs the part.
+            _ => continue,
+        };
+        let mut unpacked = 0u64;
+        let mut text_run = 0u64;
+        loop {
+            let n = match part.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                // A damaged part: calamine says why, if it needs it.
+                Err(_) => break,
+            };
+            unpacked += n as u64;
+            // Against the packed bytes read so far, so that a bomb whose directory lies is
+            // stopped after a megabyte or two, not at the part limit.
+            check_part_size(&name, consumed.get().max(1), unpacked, limits)?;
+            if xml {
+                let mut longest = 0;
+                for &b in &buf[..n] {
+                    if b == b'<' {
+                        longest = longest.max(text_run);
+                        text_run = 0;
+                    } else {
+                        text_run += 1;
+                    }
+                }
+                if longest.max(text_run) > max_text {
+                    return Err(ReadError::limit_in_part(
+                        Limit::CellChars,
+                        limits.max_cell_chars,
+                        &name,
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A reader that counts the bytes read through it.
+struct Counted<R> {
+    inner: R,
+    count: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.set(self.count.get() + n as u64);
+        Ok(n)
+    }
+}
+
+fn check_part_size(name: &str, packed: u64, size: u64, limits: &Limits) -> Result<(), ReadError> {
+    if size > limits.max_part_bytes {
+        return Err(ReadError::limit_in_part(
+            Limit::PartBytes,
+            limits.max_part_bytes,
+            name,
+        ));
+    }
+    if size > RATIO_GRACE_BYTES && size > packed.saturating_mul(limits.max_ratio) {
+        return Err(ReadError::limit_in_part(
+            Limit::Ratio,
+            limits.max_ratio,
+            name,
+        ));
+    }
+    Ok(())
+}
+
+/// The number of entries the end-of-central-directory record declares (`None` when there is
+/// none to be found; the zip reader then says what is wrong). A ZIP64 archive declares
+/// 0xFFFF here, more parts than any workbook has.
+fn declared_entries(bytes: &[u8]) -> Option<u64> {
+    const EOCD: &[u8] = b"PK\x05\x06";
+    // The record is 22 bytes plus a comment of at most 65,535 bytes, at the end.
+    let from = bytes.len().saturating_sub(22 + 65_535);
+    let tail = &bytes[from..];
+    let at = tail.windows(4).rposition(|w| w == EOCD)?;
+    let rec = tail.get(at..at + 22)?;
+    Some(u64::from(u16::from_le_bytes([rec[10], rec[11]])))
 }
 
 /// A cell as text, or `Err(error value)` for an Excel error cell.

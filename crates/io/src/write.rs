@@ -68,11 +68,65 @@ impl From<XlsxError> for WriteError {
     }
 }
 
+/// Whether a spreadsheet opening a CSV file could take `cell` for a formula
+/// (OWASP "CSV injection"): it starts with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return, possibly after spaces or after apostrophes (so that
+/// [`restore_cell`] can tell an added apostrophe from one of the data).
+/// A plain negative number such as `-12.50` is a number to every spreadsheet,
+/// never a formula, and is left alone so that it stays a number.
+fn formula_like(cell: &str) -> bool {
+    let rest = cell.trim_start_matches('\'');
+    if rest.starts_with(['\t', '\r']) {
+        return true;
+    }
+    let rest = rest.trim_start_matches(' ');
+    match rest.as_bytes().first() {
+        Some(b'=' | b'+' | b'@') => true,
+        Some(b'-') => !is_negative_number(rest),
+        _ => false,
+    }
+}
+
+/// `-` followed by digits, optionally a `.` and more digits.
+fn is_negative_number(s: &str) -> bool {
+    let Some(digits) = s.strip_prefix('-') else {
+        return false;
+    };
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, "0"));
+    !int.is_empty()
+        && !frac.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A CSV cell as [`write_csv`] writes it: a cell a spreadsheet could read as
+/// a formula gets a leading `'` (OWASP), so that it shows as text
+/// (`=HYPERLINK(…)` becomes `'=HYPERLINK(…)`); every other cell is unchanged.
+pub fn neutralize_cell(cell: &str) -> std::borrow::Cow<'_, str> {
+    if formula_like(cell) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
+/// The inverse of [`neutralize_cell`], for importers: a cell that starts with
+/// the `'` an export added is read without it, so a file exported by the
+/// platform imports back to the same values (`'=x` → `=x`, `''=x` → `'=x`);
+/// every other cell is unchanged.
+pub fn restore_cell(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if formula_like(rest) => rest,
+        _ => cell,
+    }
+}
+
 /// Write a CSV file: UTF-8 with a BOM (so Excel detects the encoding and
 /// shows Chinese correctly), CRLF line ends, fields quoted only when needed.
 ///
-/// Cells are written verbatim: a value starting with `=`, `+`, `-` or `@`
-/// may be taken for a formula when the file is opened in a spreadsheet.
+/// Every cell, headers included, goes through [`neutralize_cell`]: a value
+/// that a spreadsheet would evaluate as a formula gets a leading `'`.
+/// Importers undo this with [`restore_cell`].
 pub fn write_csv(headers: &[&str], rows: &[Vec<String>]) -> Vec<u8> {
     let mut out = b"\xEF\xBB\xBF".to_vec();
     {
@@ -83,9 +137,17 @@ pub fn write_csv(headers: &[&str], rows: &[Vec<String>]) -> Vec<u8> {
         // Writing into a Vec cannot fail (with `flexible`, neither can
         // records of differing lengths).
         const INFALLIBLE: &str = "writing CSV into memory cannot fail";
-        writer.write_record(headers).expect(INFALLIBLE);
+        let mut record = |cells: &mut dyn Iterator<Item = &str>| {
+            for cell in cells {
+                writer
+                    .write_field(neutralize_cell(cell).as_bytes())
+                    .expect(INFALLIBLE);
+            }
+            writer.write_record(None::<&[u8]>).expect(INFALLIBLE);
+        };
+        record(&mut headers.iter().copied());
         for row in rows {
-            writer.write_record(row).expect(INFALLIBLE);
+            record(&mut row.iter().map(String::as_str));
         }
         writer.flush().expect(INFALLIBLE);
     }

@@ -422,7 +422,65 @@ fn apply_status(
     a.updated_at = at.to_string();
 }
 
+/// Applies [`achievement::status_after_edit`] to an edited record: a published record edited by
+/// its unit goes back to review. Returns the status it had when it changed.
+fn return_to_review(actor: &Actor, a: &mut Achievement, at: &str) -> Option<AchievementStatus> {
+    let to = achievement::status_after_edit(actor, a.status);
+    (to != a.status).then(|| {
+        let from = a.status;
+        a.status = to;
+        a.submitted_at = Some(at.to_string());
+        from
+    })
+}
+
+/// The audit entry of a record sent back to review by an edit (a `submit` by the editor).
+async fn audit_back_to_review(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    actor: &Actor,
+    id: i64,
+    from: AchievementStatus,
+    to: AchievementStatus,
+) -> std::result::Result<(), StoreError> {
+    append(
+        tx,
+        &actor.username,
+        AchievementAction::Submit.as_str(),
+        "achievement",
+        &id.to_string(),
+        &json!({"from": from, "to": to, "reason": "edited after publication"}),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The refusal of an import row that would move an existing record's status: imports change
+/// fields; statuses move only through the workflow actions.
+pub fn import_status_refused(current: &str, given: &str) -> FieldError {
+    FieldError::new(
+        "status",
+        format!(
+            "已有记录的状态只能通过审核流程变更（当前为 {current}） / the status of an existing record changes only through its workflow actions (it is {current}, the file says {given})"
+        ),
+    )
+}
+
 impl Store {
+    /// The status of the achievement `(owner, ref)`, if it exists (for import checks).
+    pub async fn achievement_status_by_ref(
+        &self,
+        owner_org_id: i64,
+        reference: &str,
+    ) -> Result<Option<AchievementStatus>> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT status FROM achievements WHERE owner_org_id = $1 AND ref = $2")
+                .bind(owner_org_id)
+                .bind(reference)
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(row.and_then(|(s,)| AchievementStatus::parse(&s)))
+    }
+
     /// The stale period (months) from the settings, 12 by default.
     pub async fn achievement_stale_months(&self) -> Result<u32> {
         Ok(self
@@ -522,7 +580,8 @@ impl Store {
         if a != before.achievement {
             let at = now();
             a.updated_at = at.clone();
-            a.fresh_at = at;
+            a.fresh_at = at.clone();
+            let back_to_review = return_to_review(actor, &mut a, &at);
             write_back(&mut tx, &a).await?;
             append(
                 &mut tx,
@@ -533,6 +592,9 @@ impl Store {
                 &json!(patch),
             )
             .await?;
+            if let Some(from) = back_to_review {
+                audit_back_to_review(&mut tx, actor, id, from, a.status).await?;
+            }
         }
         let after = load(&mut tx, id).await?;
         tx.commit().await?;
@@ -647,12 +709,6 @@ impl Store {
         let mut out = RecordImportOutcome::default();
         for row in rows {
             achievement::can_edit(actor, row.owner_org_id)?;
-            if row.status == Some(AchievementStatus::Published) && !actor.is_bureau() {
-                return Err(RecordError::Field(FieldError::new(
-                    "status",
-                    "only the bureau may import published records",
-                )));
-            }
             let existing: Option<(i64,)> =
                 sqlx::query_as("SELECT id FROM achievements WHERE owner_org_id = $1 AND ref = $2")
                     .bind(row.owner_org_id)
@@ -663,6 +719,23 @@ impl Store {
             match existing {
                 None => {
                     let status = row.status.unwrap_or(AchievementStatus::Draft);
+                    match status {
+                        AchievementStatus::Published if !actor.is_bureau() => {
+                            return Err(RecordError::Field(FieldError::new(
+                                "status",
+                                "only the bureau may import published records",
+                            )))
+                        }
+                        AchievementStatus::Draft
+                        | AchievementStatus::Submitted
+                        | AchievementStatus::Published => {}
+                        other => {
+                            return Err(RecordError::Field(FieldError::new(
+                                "status",
+                                format!("a new record cannot be imported as {}", other.as_str()),
+                            )))
+                        }
+                    }
                     let id =
                         insert(&mut tx, row.owner_org_id, &row.new, status, false, &at).await?;
                     let v = load(&mut tx, id).await?;
@@ -675,6 +748,19 @@ impl Store {
                         &json!(v.achievement),
                     )
                     .await?;
+                    if status == AchievementStatus::Published {
+                        // Only the bureau imports published records (checked above): that is a
+                        // publication, audited as one.
+                        append(
+                            &mut tx,
+                            &actor.username,
+                            AchievementAction::Publish.as_str(),
+                            "achievement",
+                            &id.to_string(),
+                            &json!({"from": null, "to": status, "via": "import"}),
+                        )
+                        .await?;
+                    }
                     out.created += 1;
                 }
                 Some((id,)) => {
@@ -684,27 +770,24 @@ impl Store {
                         .patch
                         .clone()
                         .unwrap_or_else(|| AchievementPatch::from_new(&row.new));
-                    patch.apply(&mut a);
-                    if let Some(s) = row.status.filter(|s| *s != a.status) {
-                        if matches!(
-                            s,
-                            AchievementStatus::Submitted | AchievementStatus::Published
-                        ) && a.submitted_at.is_none()
-                        {
-                            a.submitted_at = Some(at.clone());
-                        }
-                        if s == AchievementStatus::Published && a.published_at.is_none() {
-                            a.published_at = Some(at.clone());
-                        }
-                        a.status = s;
+                    if let Some(s) = row.status.filter(|s| *s != before.status) {
+                        return Err(RecordError::Field(import_status_refused(
+                            before.status.as_str(),
+                            s.as_str(),
+                        )));
                     }
+                    patch.apply(&mut a);
                     if a == before {
                         out.unchanged += 1;
                         continue;
                     }
                     a.updated_at = at.clone();
-                    a.fresh_at = at;
+                    a.fresh_at = at.clone();
+                    let back_to_review = return_to_review(actor, &mut a, &at);
                     write_back(&mut tx, &a).await?;
+                    if let Some(from) = back_to_review {
+                        audit_back_to_review(&mut tx, actor, id, from, a.status).await?;
+                    }
                     append(
                         &mut tx,
                         &actor.username,

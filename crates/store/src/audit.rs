@@ -1,7 +1,7 @@
 //! The audit chain in the database: appended inside the transaction of the change it records,
 //! listed and filtered for the bureau, and verified end to end.
 
-use crate::sql::{Filter, Value};
+use crate::sql::{like_pattern, Filter, Value};
 use crate::{now, Page, Result, Store};
 use chengguo_core::audit::{digest_of, entry_hash, AuditEntry, ChainError, ChainVerifier, GENESIS};
 use serde::Serialize;
@@ -183,6 +183,8 @@ pub struct AuditFilter {
     pub from: Option<String>,
     /// Inclusive upper bound on the date part of `at`.
     pub to: Option<String>,
+    /// Text anywhere in the actor, action, entity, entity id or change (case-insensitive).
+    pub q: Option<String>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -242,6 +244,14 @@ impl Store {
         if let Some(v) = f.to.as_deref().filter(|s| !s.is_empty()) {
             // `to` is a day: everything up to its end.
             w.push("at < {}", Value::Str(format!("{v}\u{7f}")));
+        }
+        if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            let p = w.param(Value::Str(like_pattern(&text.to_lowercase())));
+            let any: Vec<String> = ["actor", "action", "entity", "entity_id", "change"]
+                .iter()
+                .map(|c| format!("LOWER({c}) LIKE {p} ESCAPE '\\'"))
+                .collect();
+            w.push_raw(&format!("({})", any.join(" OR ")));
         }
         let where_sql = w.where_sql();
         let (total,): (i64,) = sqlx::query_as_with(
@@ -319,6 +329,27 @@ impl Store {
         let seq = append(&mut tx, actor, action, entity, entity_id, change).await?;
         tx.commit().await?;
         Ok(seq)
+    }
+
+    /// Removes the triggers that make the audit log append-only (migration 0011), as someone with
+    /// the database owner's rights could. Only for tests that tamper with entries on purpose, to
+    /// show that the chain still finds the change.
+    #[doc(hidden)]
+    pub async fn drop_audit_guard(&self) -> Result<()> {
+        let statements: &[&str] = match self.backend() {
+            crate::Backend::Sqlite => &[
+                "DROP TRIGGER audit_log_no_update",
+                "DROP TRIGGER audit_log_no_delete",
+            ],
+            crate::Backend::Postgres => &[
+                "DROP TRIGGER audit_log_no_change ON audit_log",
+                "DROP TRIGGER audit_log_no_truncate ON audit_log",
+            ],
+        };
+        for sql in statements {
+            sqlx::query(sql).execute(self.pool()).await?;
+        }
+        Ok(())
     }
 
     /// Runs raw SQL against the database. Only for tests that tamper with rows on purpose.

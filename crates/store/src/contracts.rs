@@ -364,6 +364,8 @@ pub struct RecordsQuery {
     /// Only this district (a division code within the region): the seller's for seller-side
     /// measures, the buyer's for absorption.
     pub district: Option<String>,
+    /// Only contracts registered at this site (a registrar's drill-down: its own site's).
+    pub site_id: Option<i64>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -846,6 +848,65 @@ async fn check_site(tx: &mut Tx, site_id: Option<i64>) -> std::result::Result<()
     }
 }
 
+/// The links of a contract along the chain must name an existing achievement and demand that
+/// `actor` may read (the read rules of the API): otherwise 422 naming `achievement_id` or
+/// `demand_id`, the same answer for a missing record and one the caller may not see.
+async fn check_links(
+    tx: &mut Tx,
+    actor: &Actor,
+    achievement_id: Option<i64>,
+    demand_id: Option<i64>,
+) -> std::result::Result<(), ContractError> {
+    use chengguo_core::achievement::{ReadScope, Visibility};
+    let mut errors = Vec::new();
+    if let Some(id) = achievement_id {
+        let row: Option<(i64, String, String)> = sqlx::query_as(
+            "SELECT owner_org_id, status, visibility FROM achievements WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let readable = row.is_some_and(|(owner, status, vis)| {
+            ReadScope::achievements(Some(actor)).can_read(
+                owner,
+                status == "published",
+                Visibility::parse(&vis).unwrap_or(Visibility::Restricted),
+            )
+        });
+        if !readable {
+            errors.push(FieldError::new(
+                "achievement_id",
+                format!("没有可供关联的成果 {id} / no achievement {id} that this account may link"),
+            ));
+        }
+    }
+    if let Some(id) = demand_id {
+        let row: Option<(i64, String, String)> =
+            sqlx::query_as("SELECT owner_org_id, status, visibility FROM demands WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await?;
+        let readable = row.is_some_and(|(owner, status, vis)| {
+            chengguo_core::demand::read_scope(Some(actor)).can_read(
+                owner,
+                status == "published",
+                Visibility::parse(&vis).unwrap_or(Visibility::Restricted),
+            )
+        });
+        if !readable {
+            errors.push(FieldError::new(
+                "demand_id",
+                format!("没有可供关联的需求 {id} / no demand {id} that this account may link"),
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ContractError::Invalid(errors))
+    }
+}
+
 // ---- The statistics summary (`contract_summary`, migration 0007) ----
 
 /// The key and measures of `contract_summary` computed from `contracts` (the same expressions as
@@ -1009,7 +1070,7 @@ fn split_period(from: Date, to: Date) -> PeriodParts {
 }
 
 /// Counted contracts touching a region, grouped by what the statistics read.
-struct Group {
+pub(crate) struct Group {
     seller_division: String,
     buyer_division: String,
     buyer_country: String,
@@ -1018,6 +1079,36 @@ struct Group {
     n: i64,
     amount: i64,
     tx: i64,
+}
+
+/// The statistics of `region` from groups read for it or for a region containing it (the
+/// groups of a wider region are filtered by the same predicate as `stats_groups`' SQL: the seller
+/// in the region, or a domestic buyer in it), so a district's figures can come from the city's
+/// groups, read once.
+pub(crate) fn accumulate_groups(
+    groups: &[Group],
+    region: &str,
+    formula: StatsFormula,
+) -> ContractStats {
+    let mut acc = StatsAccumulator::new(region, formula, districts_of(region));
+    for g in groups.iter().filter(|g| {
+        g.seller_division.starts_with(region)
+            || (g.buyer_country == "156" && g.buyer_division.starts_with(region))
+    }) {
+        acc.add_group(
+            &ContractFact {
+                seller_division: nonempty(&g.seller_division),
+                buyer_division: nonempty(&g.buyer_division),
+                buyer_country: &g.buyer_country,
+                seller_nature: &g.nature,
+                category: &g.category,
+                contract_amount: Fen(g.amount),
+                tx_amount: Fen(g.tx),
+            },
+            g.n as u64,
+        );
+    }
+    acc.finish()
 }
 
 fn nonempty(d: &str) -> Option<&str> {
@@ -1066,6 +1157,7 @@ impl Store {
     ) -> std::result::Result<Contract, ContractError> {
         let mut tx = self.begin_write().await?;
         check_site(&mut tx, new.site_id).await?;
+        check_links(&mut tx, actor, new.achievement_id, new.demand_id).await?;
         // The applicant's organization must exist for anyone but the bureau and the site's
         // registrar to enter the contract.
         let applicant = new.applicant();
@@ -1195,6 +1287,7 @@ impl Store {
             before.status,
             before.applicant_org_id,
             before.site_id,
+            before.created_by == actor.username,
         ) {
             return Err(ContractError::Denied(format!(
                 "状态为「{}」的合同不能由本账号修改 / this account may not change a contract that is {}",
@@ -1203,6 +1296,15 @@ impl Store {
             )));
         }
         check_site(&mut tx, new.site_id).await?;
+        // A link kept as it was stays (it was checked when made); a new one is checked.
+        check_links(
+            &mut tx,
+            actor,
+            new.achievement_id
+                .filter(|a| before.achievement_id != Some(*a)),
+            new.demand_id.filter(|d| before.demand_id != Some(*d)),
+        )
+        .await?;
         let mut cache = HashMap::new();
         let mut created = 0;
         let seller_org =
@@ -1490,7 +1592,12 @@ impl Store {
 
     /// Counted contracts registered `from..=to` touching the region, grouped by what the
     /// statistics read: whole months from `contract_summary`, the edge days from `contracts`.
-    async fn stats_groups(&self, region: &str, from: Date, to: Date) -> Result<Vec<Group>> {
+    pub(crate) async fn stats_groups(
+        &self,
+        region: &str,
+        from: Date,
+        to: Date,
+    ) -> Result<Vec<Group>> {
         let like = format!("{region}%");
         let parts = split_period(from, to);
         let mut out = Vec::new();
@@ -1545,22 +1652,8 @@ impl Store {
         to: Date,
         formula: StatsFormula,
     ) -> Result<ContractStats> {
-        let mut acc = StatsAccumulator::new(region, formula, districts_of(region));
-        for g in self.stats_groups(region, from, to).await? {
-            acc.add_group(
-                &ContractFact {
-                    seller_division: nonempty(&g.seller_division),
-                    buyer_division: nonempty(&g.buyer_division),
-                    buyer_country: &g.buyer_country,
-                    seller_nature: &g.nature,
-                    category: &g.category,
-                    contract_amount: Fen(g.amount),
-                    tx_amount: Fen(g.tx),
-                },
-                g.n as u64,
-            );
-        }
-        Ok(acc.finish())
+        let groups = self.stats_groups(region, from, to).await?;
+        Ok(accumulate_groups(&groups, region, formula))
     }
 
     /// The statistics of DOMAIN.md §3 for a region (a checked division-code prefix) and the
@@ -1732,6 +1825,10 @@ impl Store {
             } else {
                 format!("buyer_division_code LIKE ${p}")
             });
+        }
+        if let Some(site) = q.site_id {
+            // An integer, formatted: nothing of the caller's text reaches the SQL.
+            clauses.push(format!("site_id = {site}"));
         }
         let where_sql = clauses.join(" AND ");
         let count_sql = format!(

@@ -350,6 +350,21 @@ impl Store {
         Ok(after)
     }
 
+    /// The status of the demand `(owner, ref)`, if it exists (for import checks).
+    pub async fn demand_status_by_ref(
+        &self,
+        owner_org_id: i64,
+        reference: &str,
+    ) -> Result<Option<DemandStatus>> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT status FROM demands WHERE owner_org_id = $1 AND ref = $2")
+                .bind(owner_org_id)
+                .bind(reference)
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(row.and_then(|(s,)| DemandStatus::parse(&s)))
+    }
+
     pub async fn demand_action(
         &self,
         actor: &Actor,
@@ -482,6 +497,15 @@ impl Store {
                 None => {
                     let div = owner_division(&mut tx, row.owner_org_id).await?;
                     let status = row.status.unwrap_or(DemandStatus::Draft);
+                    if !matches!(
+                        status,
+                        DemandStatus::Draft | DemandStatus::Published | DemandStatus::Closed
+                    ) {
+                        return Err(RecordError::Field(chengguo_core::FieldError::new(
+                            "status",
+                            format!("a new record cannot be imported as {}", status.as_str()),
+                        )));
+                    }
                     let id = insert(
                         &mut tx,
                         row.owner_org_id,
@@ -502,10 +526,28 @@ impl Store {
                         &json!(v.demand),
                     )
                     .await?;
+                    if status == DemandStatus::Published {
+                        // The bureau or the owner enterprise, who may publish it (checked above).
+                        append(
+                            &mut tx,
+                            &actor.username,
+                            DemandAction::Publish.as_str(),
+                            "demand",
+                            &id.to_string(),
+                            &json!({"from": null, "to": status, "via": "import"}),
+                        )
+                        .await?;
+                    }
                     out.created += 1;
                 }
                 Some((id,)) => {
                     let before = load(&mut tx, id).await?.demand;
+                    if let Some(s) = row.status.filter(|s| *s != before.status) {
+                        return Err(RecordError::Field(crate::import_status_refused(
+                            before.status.as_str(),
+                            s.as_str(),
+                        )));
+                    }
                     let mut d = before.clone();
                     let merged = match &row.input {
                         Some(input) => input
@@ -516,12 +558,6 @@ impl Store {
                         None => row.new.clone(),
                     };
                     overwrite(&mut d, &merged);
-                    if let Some(s) = row.status {
-                        if s == DemandStatus::Published && d.published_at.is_none() {
-                            d.published_at = Some(at.clone());
-                        }
-                        d.status = s;
-                    }
                     if d == before {
                         out.unchanged += 1;
                         continue;

@@ -138,7 +138,7 @@ impl Store {
     pub async fn search_changes(&self, after: i64, upto: i64) -> Result<SearchChanges> {
         let rows: Vec<(String, String)> = sqlx::query_as(
             "SELECT entity, entity_id FROM audit_log WHERE seq > $1 AND seq <= $2 \
-             AND entity IN ('achievement', 'demand', 'organization', 'setting') ORDER BY seq",
+             AND entity IN ('achievement', 'demand', 'organization', 'setting', 'database') ORDER BY seq",
         )
         .bind(after)
         .bind(upto)
@@ -158,6 +158,9 @@ impl Store {
                     c.organizations.insert(n);
                 }
                 ("setting", _) if id == REBUILD_SETTING => c.rebuild = true,
+                // A restore replaced the whole database: an index of what was there before
+                // (the same URL or file) must not survive it.
+                ("database", _) => c.rebuild = true,
                 _ => {}
             }
         }

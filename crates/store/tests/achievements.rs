@@ -208,8 +208,17 @@ async fn achievements_import_updates_same_ref_and_scores_move(db: &TestDb) {
     let n = s.count(Table::Achievements).await.unwrap();
     let out = s.import_achievements(&bureau, &rows).await.unwrap();
     assert_eq!((out.created, out.updated), (2, 0));
-    // a unit may not import published records
-    assert!(s.import_achievements(&unit, &rows).await.is_err());
+    // a unit may not import new records as published
+    let mut new_published = rows[..1].to_vec();
+    new_published[0].new.reference = "IMP-3".into();
+    assert!(s.import_achievements(&unit, &new_published).await.is_err());
+    // nobody moves an existing record's status by import (published → draft)
+    let mut moved = rows[..1].to_vec();
+    moved[0].status = Some(AchievementStatus::Draft);
+    match s.import_achievements(&bureau, &moved).await {
+        Err(chengguo_store::RecordError::Field(f)) => assert_eq!(f.field, "status"),
+        other => panic!("expected a status refusal, got {other:?}"),
+    }
     let mut again = rows.clone();
     again[1].new.title = "导入成果二（更新）".into();
     let out = s.import_achievements(&bureau, &again).await.unwrap();

@@ -330,22 +330,61 @@ async fn accounts_sessions_tokens_and_throttling(db: &TestDb) {
     assert_eq!(s.token_user(&token).await.unwrap().unwrap().id, u.id);
     assert!(s.token_user("cg_not_a_token").await.unwrap().is_none());
 
-    for _ in 0..3 {
-        s.record_login_failure("alice", "127.0.0.1").await.unwrap();
+    // Throttling: attempts are numbered per (username, address) and per address; a success
+    // starts the account's count at that address again.
+    let limits = chengguo_store::LoginLimits {
+        per_account: 3,
+        per_address: 5,
+        window_secs: 900,
+    };
+    for n in 1..=3 {
+        let a = s
+            .begin_login_attempt("alice", "192.0.2.1", limits)
+            .await
+            .unwrap();
+        assert_eq!((a.account_count, a.address_count), (n, n));
+        assert!(!a.refused());
+        assert_eq!(a.locks_account(), n == 3);
     }
-    assert_eq!(
-        s.login_failures_since("alice", "2000-01-01").await.unwrap(),
-        3
-    );
-    assert_eq!(
-        s.login_failures_since("alice", "2999-01-01").await.unwrap(),
-        0
-    );
-    s.clear_login_failures("alice").await.unwrap();
-    assert_eq!(
-        s.login_failures_since("alice", "2000-01-01").await.unwrap(),
-        0
-    );
+    let a = s
+        .begin_login_attempt("alice", "192.0.2.1", limits)
+        .await
+        .unwrap();
+    assert!(a.refused());
+    // Another address is counted on its own.
+    let b = s
+        .begin_login_attempt("alice", "192.0.2.2", limits)
+        .await
+        .unwrap();
+    assert_eq!((b.account_count, b.address_count), (1, 1));
+    s.login_succeeded(&b).await.unwrap();
+    let b = s
+        .begin_login_attempt("alice", "192.0.2.2", limits)
+        .await
+        .unwrap();
+    assert_eq!((b.account_count, b.address_count), (1, 1));
+    // Other usernames from the first address hit the address's limit.
+    let c = s
+        .begin_login_attempt("bob", "192.0.2.1", limits)
+        .await
+        .unwrap();
+    assert_eq!((c.account_count, c.address_count), (1, 5));
+    assert!(c.locks_address() && !c.refused());
+    let c = s
+        .begin_login_attempt("carol", "192.0.2.1", limits)
+        .await
+        .unwrap();
+    assert!(c.refused());
+    // A window that has passed starts again.
+    let short = chengguo_store::LoginLimits {
+        window_secs: 0,
+        ..limits
+    };
+    let d = s
+        .begin_login_attempt("alice", "192.0.2.1", short)
+        .await
+        .unwrap();
+    assert_eq!((d.account_count, d.address_count), (1, 1));
 }
 storage_test!(accounts_sessions_tokens_and_throttling);
 
@@ -377,6 +416,13 @@ async fn audit_chain_verifies_and_detects_tampering(db: &TestDb) {
     assert_eq!(page.items[0].entry.seq, 5);
     assert_eq!(page.items[0].entry.actor, "cli:test");
 
+    // The log refuses the edit; someone with the owner's rights who drops the guard first is
+    // still found out by the chain.
+    assert!(s
+        .execute_raw("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3")
+        .await
+        .is_err());
+    s.drop_audit_guard().await.unwrap();
     s.execute_raw("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3")
         .await
         .unwrap();
@@ -384,6 +430,51 @@ async fn audit_chain_verifies_and_detects_tampering(db: &TestDb) {
     assert!(err.to_string().starts_with("audit entry 3:"), "{err}");
 }
 storage_test!(audit_chain_verifies_and_detects_tampering);
+
+/// The audit log is append-only on both databases: UPDATE and DELETE (and on PostgreSQL
+/// TRUNCATE) are refused by triggers, the entries stay as they were, and appending still works.
+async fn audit_log_refuses_update_and_delete(db: &TestDb) {
+    let s = &db.store;
+    for i in 0..3 {
+        s.audit_event(
+            "cli:test",
+            "note",
+            "test",
+            &i.to_string(),
+            &serde_json::json!({"i": i}),
+        )
+        .await
+        .unwrap();
+    }
+    for sql in [
+        "UPDATE audit_log SET actor = 'mallory' WHERE seq = 2",
+        "UPDATE audit_log SET change = '{}'",
+        "DELETE FROM audit_log WHERE seq = 3",
+        "DELETE FROM audit_log",
+    ] {
+        let err = s.execute_raw(sql).await.unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
+    if s.backend() == chengguo_store::Backend::Postgres {
+        let err = s.execute_raw("TRUNCATE audit_log").await.unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{err}");
+    }
+    let page = s
+        .audit_list(&AuditFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.total, 3);
+    assert!(page.items.iter().all(|r| r.entry.actor == "cli:test"));
+    assert_eq!(s.audit_verify().await.unwrap().unwrap(), 3);
+    s.audit_event("cli:test", "note", "test", "3", &serde_json::json!({}))
+        .await
+        .unwrap();
+    assert_eq!(s.audit_verify().await.unwrap().unwrap(), 4);
+}
+storage_test!(audit_log_refuses_update_and_delete);
 
 async fn concurrent_writers_keep_one_chain(db: &TestDb) {
     let s = db.store.clone();

@@ -5,12 +5,12 @@
 //! a CSRF token that must equal the `cg_csrf` cookie (double submit), and API calls made with the
 //! session cookie must echo that token in `X-CSRF-Token`. API clients use `Authorization: Bearer`.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, PageMessage};
 use crate::AppState;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use chengguo_core::{Actor, Role};
 use chengguo_store::User;
 use serde::de::DeserializeOwned;
@@ -56,11 +56,7 @@ pub fn set_cookie(
 pub struct CsrfToken(pub String);
 
 /// Makes sure every browser has a CSRF cookie, so the first form it sees can carry the token.
-pub async fn ensure_csrf(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    mut req: Request,
-    next: Next,
-) -> Response {
+pub async fn ensure_csrf(mut req: Request, next: Next) -> Response {
     let existing = cookie(req.headers(), CSRF_COOKIE)
         .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()));
     let (token, minted) = match existing {
@@ -68,17 +64,15 @@ pub async fn ensure_csrf(
         None => (chengguo_store::random_token(), true),
     };
     req.extensions_mut().insert(CsrfToken(token.clone()));
+    let secure = req
+        .extensions()
+        .get::<crate::net::Client>()
+        .is_some_and(|c| c.https);
     let mut resp = next.run(req).await;
     if minted {
         resp.headers_mut().append(
             header::SET_COOKIE,
-            set_cookie(
-                CSRF_COOKIE,
-                &token,
-                60 * 60 * 24 * 30,
-                true,
-                state.config.secure_cookies,
-            ),
+            set_cookie(CSRF_COOKIE, &token, 60 * 60 * 24 * 30, true, secure),
         );
     }
     resp
@@ -218,14 +212,9 @@ fn is_api(parts: &Parts) -> bool {
     parts.uri.path().starts_with("/api/")
 }
 
-fn forbidden_page(msg: &str) -> Response {
-    let body = format!(
-        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>无权访问</title>\
-         <link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><main class=\"container\">\
-         <h1>无权访问 / Forbidden</h1><p>{}</p><p><a href=\"/\">返回首页 / Home</a></p></main></body></html>",
-        crate::pages::escape(msg)
-    );
-    (StatusCode::FORBIDDEN, Html(body)).into_response()
+/// A 403 for a page: `error::normalize` renders it as the styled error page.
+fn forbidden_page(zh: impl Into<String>, en: impl Into<String>) -> Response {
+    PageMessage::response(StatusCode::FORBIDDEN, zh, en)
 }
 
 impl<R: RoleSet> FromRequestParts<AppState> for Auth<R> {
@@ -249,8 +238,11 @@ impl<R: RoleSet> FromRequestParts<AppState> for Auth<R> {
                         .path_and_query()
                         .map(|p| p.as_str())
                         .unwrap_or("/");
-                    Redirect::to(&format!("/login?next={}", crate::pages::urlencode(next)))
-                        .into_response()
+                    let mut r =
+                        Redirect::to(&format!("/login?next={}", crate::pages::urlencode(next)))
+                            .into_response();
+                    r.extensions_mut().insert(crate::refusals::LoginRequired);
+                    r
                 });
             }
         };
@@ -260,7 +252,12 @@ impl<R: RoleSet> FromRequestParts<AppState> for Auth<R> {
             return Err(if api {
                 ApiError::forbidden(msg).into_response()
             } else {
-                forbidden_page(&msg)
+                let zh: Vec<_> = R::ROLES.iter().map(|r| r.zh()).collect();
+                let en: Vec<_> = R::ROLES.iter().map(|r| r.en()).collect();
+                forbidden_page(
+                    format!("此页面仅供以下角色使用：{}。", zh.join("、")),
+                    format!("This page is for: {}.", en.join(", ")),
+                )
             });
         }
         // An API write made with the browser's session must prove it came from our pages.
@@ -297,7 +294,10 @@ struct CsrfOnly {
 pub fn check_csrf(headers: &HeaderMap, submitted: &str) -> Result<(), Response> {
     match cookie(headers, CSRF_COOKIE) {
         Some(c) if !submitted.is_empty() && c == submitted => Ok(()),
-        _ => Err(forbidden_page("表单已过期或来源不明，请刷新页面后重试。 The form expired or did not come from this site: reload and retry.")),
+        _ => Err(forbidden_page(
+            "表单已过期或来源不明，请刷新页面后重试。",
+            "The form expired or did not come from this site: reload and retry.",
+        )),
     }
 }
 
@@ -307,12 +307,18 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequest<S> for CsrfForm<T> 
         let headers = req.headers().clone();
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(IntoResponse::into_response)?;
-        let c: CsrfOnly = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()).into_response())?;
+            .map_err(|e| crate::extract::body_rejection(e).into_response())?;
+        // The form's own words are never echoed: a bad field is named, its value is not.
+        let bad_form = |e: serde_urlencoded::de::Error| {
+            ApiError::bad_request(format!(
+                "invalid form: {}",
+                crate::extract::reason(&e.to_string())
+            ))
+            .into_response()
+        };
+        let c: CsrfOnly = serde_urlencoded::from_bytes(&bytes).map_err(bad_form)?;
         check_csrf(&headers, &c.csrf)?;
-        let v: T = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()).into_response())?;
+        let v: T = serde_urlencoded::from_bytes(&bytes).map_err(bad_form)?;
         Ok(CsrfForm(v))
     }
 }

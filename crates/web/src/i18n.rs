@@ -9,7 +9,7 @@ use std::convert::Infallible;
 
 pub const LANG_COOKIE: &str = "cg_lang";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Lang {
     #[default]
     Zh,

@@ -8,7 +8,7 @@ pub mod records;
 
 use chengguo_core::org::OrgInput;
 use chengguo_core::{Actor, NewOrganization};
-use chengguo_io::{map_headers, read_table, CellError, Column, Format};
+use chengguo_io::{map_headers, read_table_limited, CellError, Column, Format, Limits, ReadError};
 use chengguo_store::{OrgImportOutcome, Store, StoreError};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -76,6 +76,10 @@ impl From<CellError> for ImportProblem {
     }
 }
 
+/// A report lists at most this many problems (the first ones, by row); `problems_total`
+/// counts them all.
+pub const MAX_REPORTED_PROBLEMS: usize = 1_000;
+
 /// What an import found and did.
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
@@ -83,7 +87,10 @@ pub struct ImportReport {
     /// "UTF-8", "GB18030", "XLSX", …
     pub encoding: String,
     pub rows: usize,
+    /// The first problems found (at most 1,000, in row order).
     pub problems: Vec<ImportProblem>,
+    /// How many problems the file has in all (more than `problems` lists when over 1,000).
+    pub problems_total: usize,
     /// Written rows (zero on a dry run or when there are problems).
     pub created: usize,
     pub updated: usize,
@@ -94,7 +101,52 @@ pub struct ImportReport {
 
 impl ImportReport {
     pub fn ok(&self) -> bool {
-        self.problems.is_empty()
+        self.problems.is_empty() && self.problems_total == 0
+    }
+
+    /// Records a problem: listed while fewer than [`MAX_REPORTED_PROBLEMS`] are, counted
+    /// always, so that a file with a problem on each of a million rows costs no memory for them.
+    pub fn problem(&mut self, p: ImportProblem) {
+        self.problems_total += 1;
+        if self.problems.len() < MAX_REPORTED_PROBLEMS {
+            self.problems.push(p);
+        }
+    }
+
+    /// [`ImportReport::problem`] for each.
+    pub fn extend_problems(&mut self, ps: impl IntoIterator<Item = ImportProblem>) {
+        for p in ps {
+            self.problem(p);
+        }
+    }
+
+    /// Puts the listed problems in row order, keeps the first [`MAX_REPORTED_PROBLEMS`] and
+    /// makes `problems_total` count every problem (also those pushed onto `problems` directly).
+    pub fn seal(&mut self) {
+        let listed_by_method = self.problems_total.min(MAX_REPORTED_PROBLEMS);
+        let pushed_directly = self.problems.len().saturating_sub(listed_by_method);
+        self.problems_total += pushed_directly;
+        self.problems.sort_by_key(|p| p.row);
+        self.problems.truncate(MAX_REPORTED_PROBLEMS);
+    }
+
+    /// How many problems the report does not list.
+    pub fn problems_unlisted(&self) -> usize {
+        self.problems_total.saturating_sub(self.problems.len())
+    }
+}
+
+/// The problem of a file that could not be read: its row when known, `file` as the column.
+/// A limit's message is in Chinese and English, as the other import messages are.
+pub fn read_problem(e: &ReadError) -> ImportProblem {
+    let message = match e.detail_zh() {
+        Some(zh) => format!("{zh} / {}", e.detail()),
+        None => e.detail(),
+    };
+    ImportProblem {
+        row: e.row().unwrap_or(0),
+        column: "file".into(),
+        message,
     }
 }
 
@@ -114,21 +166,17 @@ fn whole_file_problem(message: String) -> ImportProblem {
     }
 }
 
-/// Reads and parses an organizations file. Nothing is written.
-pub fn parse_orgs(bytes: &[u8], format: Format) -> Parsed<NewOrganization> {
+/// Reads and parses an organizations file within `limits`. Nothing is written.
+pub fn parse_orgs(bytes: &[u8], format: Format, limits: &Limits) -> Parsed<NewOrganization> {
     let mut report = ImportReport {
         dry_run: true,
         ..Default::default()
     };
-    let table = match read_table(bytes, format) {
+    let table = match read_table_limited(bytes, format, limits) {
         Ok(t) => t,
         Err(e) => {
-            let row = e.row().unwrap_or(0);
-            report.problems.push(ImportProblem {
-                row,
-                column: "file".into(),
-                message: e.detail(),
-            });
+            report.problem(read_problem(&e));
+            report.seal();
             return Parsed {
                 report,
                 rows: Vec::new(),
@@ -141,9 +189,8 @@ pub fn parse_orgs(bytes: &[u8], format: Format) -> Parsed<NewOrganization> {
     let mapped = match map_headers(&table, ORG_COLUMNS) {
         Ok(m) => m,
         Err(errs) => {
-            report
-                .problems
-                .extend(errs.into_iter().map(ImportProblem::from));
+            report.extend_problems(errs.into_iter().map(ImportProblem::from));
+            report.seal();
             return Parsed {
                 report,
                 rows: Vec::new(),
@@ -157,7 +204,7 @@ pub fn parse_orgs(bytes: &[u8], format: Format) -> Parsed<NewOrganization> {
         .map(|s| s.to_string())
         .collect();
     if table.rows.is_empty() {
-        report.problems.push(whole_file_problem(
+        report.problem(whole_file_problem(
             "the file has a header but no data rows".into(),
         ));
     }
@@ -177,7 +224,7 @@ pub fn parse_orgs(bytes: &[u8], format: Format) -> Parsed<NewOrganization> {
         match input.into_new() {
             Ok(org) => {
                 if let Some(first) = seen.insert(org.credit_code.to_string(), row.line) {
-                    report.problems.push(
+                    report.problem(
                         mapped
                             .error(
                                 row,
@@ -192,13 +239,12 @@ pub fn parse_orgs(bytes: &[u8], format: Format) -> Parsed<NewOrganization> {
             }
             Err(errs) => {
                 for e in errs {
-                    report
-                        .problems
-                        .push(mapped.error(row, &e.field, e.message).into());
+                    report.problem(mapped.error(row, &e.field, e.message).into());
                 }
             }
         }
     }
+    report.seal();
     Parsed {
         report,
         rows,
@@ -206,15 +252,17 @@ pub fn parse_orgs(bytes: &[u8], format: Format) -> Parsed<NewOrganization> {
     }
 }
 
-/// Parses and, unless `dry_run` or there are problems, writes all rows in one transaction.
+/// Parses (within `limits`) and, unless `dry_run` or there are problems, writes all rows in
+/// one transaction.
 pub async fn import_orgs(
     store: &Store,
     actor: &Actor,
     bytes: &[u8],
     format: Format,
+    limits: &Limits,
     dry_run: bool,
 ) -> Result<ImportReport, StoreError> {
-    let parsed = parse_orgs(bytes, format);
+    let parsed = parse_orgs(bytes, format, limits);
     let mut report = parsed.report;
     report.dry_run = dry_run;
     if dry_run || !report.ok() {
@@ -229,6 +277,113 @@ pub async fn import_orgs(
     report.updated = updated;
     report.unchanged = unchanged;
     Ok(report)
+}
+
+/// Whether a request runs an import: a `POST` to `…/import` (the API's and the upload pages')
+/// or to an upload page's `…/import/{upload}/commit`.
+pub fn is_import_request(method: &axum::http::Method, path: &str) -> bool {
+    if method != axum::http::Method::POST {
+        return false;
+    }
+    let path = path.trim_end_matches('/');
+    if path.ends_with("/import") {
+        return true;
+    }
+    let mut parts = path.rsplit('/');
+    matches!(
+        (parts.next(), parts.next(), parts.next()),
+        (Some("commit"), Some(_), Some("import"))
+    )
+}
+
+/// Seconds a client is told to wait (`Retry-After`) when the imports are all busy.
+pub const BUSY_RETRY_AFTER_SECS: u64 = 10;
+
+/// Runs imports under the server's import permits (`AppState::imports`): a request that gets
+/// none within `import_queue_wait_ms` is answered 503 with `Retry-After` (under `/api` the JSON
+/// error `busy`, else a page saying so), before its body is read, so that parallel uploads
+/// cannot each hold a file and its parse in memory.
+pub async fn gate(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if !is_import_request(req.method(), req.uri().path()) {
+        return next.run(req).await;
+    }
+    let wait = std::time::Duration::from_millis(state.config.import_queue_wait_ms);
+    let permit = tokio::time::timeout(wait, state.imports.clone().acquire_owned()).await;
+    if let Ok(Ok(permit)) = permit {
+        let resp = next.run(req).await;
+        drop(permit);
+        return resp;
+    }
+    tracing::warn!(path = %req.uri().path(), "import refused: all import permits are busy");
+    let api = req.uri().path().starts_with("/api/");
+    let mut resp = if api {
+        crate::error::ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            format!(
+                "the server is running as many imports as it allows; try again in {BUSY_RETRY_AFTER_SECS} seconds"
+            ),
+        )
+        .into_response()
+    } else {
+        let (mut parts, _) = req.into_parts();
+        match <crate::pages::Ctx as axum::extract::FromRequestParts<crate::AppState>>::from_request_parts(&mut parts, &state).await {
+            Ok(ctx) => {
+                let message = ctx
+                    .pick(
+                        "服务器正在处理其他导入，请稍候约 10 秒再提交。",
+                        "The server is busy with other imports; please submit again in about 10 seconds.",
+                    )
+                    .to_string();
+                crate::error::ApiError::new(
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
+                    message,
+                )
+                .into_page(&ctx)
+            }
+            Err(r) => r.into_response(),
+        }
+    };
+    resp.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        axum::http::HeaderValue::from(BUSY_RETRY_AFTER_SECS),
+    );
+    resp
+}
+
+/// The page for an upload that could not be received: over the upload size (413, naming the
+/// setting), else a malformed form (400).
+pub fn upload_error_page(
+    e: &axum::extract::multipart::MultipartError,
+    state: &crate::AppState,
+    ctx: &crate::pages::Ctx,
+) -> axum::response::Response {
+    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        let limit = match chengguo_io::check_file_len(u64::MAX, &state.config.limits()) {
+            Err(e) if ctx.lang == crate::i18n::Lang::Zh => {
+                e.detail_zh().unwrap_or_else(|| e.detail())
+            }
+            Err(e) => e.detail(),
+            Ok(()) => String::new(),
+        };
+        return crate::error::ApiError::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            limit,
+        )
+        .into_page(ctx);
+    }
+    crate::error::ApiError::bad_request(ctx.pick(
+        "上传的表单无法读取，请重新选择文件。",
+        "The upload could not be read; choose the file again.",
+    ))
+    .into_page(ctx)
 }
 
 /// The format of an upload: by file name, else by content.
@@ -254,7 +409,7 @@ mod tests {
     #[test]
     fn chinese_headers_in_gb18030_parse() {
         let csv = format!("机构名称,统一社会信用代码,行政区划代码,单位性质,机构类型\n沈阳甲公司,{},210106,150,企业\n", code(1));
-        let p = parse_orgs(&gb18030(&csv), Format::Csv);
+        let p = parse_orgs(&gb18030(&csv), Format::Csv, &Limits::default());
         assert!(p.report.ok(), "{:?}", p.report.problems);
         assert_eq!(p.report.encoding, "GB18030");
         assert_eq!(p.rows.len(), 1);
@@ -271,7 +426,7 @@ mod tests {
             code(1),
             code(1)
         );
-        let p = parse_orgs(csv.as_bytes(), Format::Csv);
+        let p = parse_orgs(csv.as_bytes(), Format::Csv, &Limits::default());
         let msgs: Vec<String> = p.report.problems.iter().map(|e| e.to_string()).collect();
         assert!(
             msgs.iter().any(|m| m.starts_with("row 3, credit_code:")),
@@ -294,7 +449,11 @@ mod tests {
 
     #[test]
     fn missing_column_is_reported() {
-        let p = parse_orgs("name,credit_code\nx,y\n".as_bytes(), Format::Csv);
+        let p = parse_orgs(
+            "name,credit_code\nx,y\n".as_bytes(),
+            Format::Csv,
+            &Limits::default(),
+        );
         assert!(
             p.report
                 .problems

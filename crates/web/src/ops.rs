@@ -1,5 +1,7 @@
 //! Operations: `/healthz` (200 when the database answers) and `/metrics` (Prometheus text:
-//! request counts and latencies by route and status).
+//! request counts and latencies by route and status). `/metrics` answers only a client on this
+//! machine (loopback, after `trusted_proxies`: a request forwarded by a local proxy counts as
+//! the client it was forwarded for) or one that sends `Authorization: Bearer <metrics_token>`.
 
 use crate::AppState;
 use axum::extract::{MatchedPath, Request, State};
@@ -61,6 +63,22 @@ impl Metrics {
             requests,
             latency,
         }
+    }
+
+    /// Registers the figures cache's counters (`chengguo_figures_computations_total`,
+    /// `chengguo_figures_hits_total`).
+    pub fn register_figures(&mut self, cache: &crate::cache::FiguresCache) {
+        let (computations, hits) = cache.counters();
+        self.registry.register(
+            "figures_computations",
+            "Indicator, scorecard and dashboard values computed (figures cache misses)",
+            computations,
+        );
+        self.registry.register(
+            "figures_hits",
+            "Indicator, scorecard and dashboard values served from the figures cache",
+            hits,
+        );
     }
 
     pub fn render(&self) -> String {
@@ -129,7 +147,28 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
+async fn metrics(
+    State(state): State<AppState>,
+    client: crate::net::Client,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let token_ok = match (&state.config.metrics_token, bearer) {
+        (Some(want), Some(got)) if !want.is_empty() => constant_time_eq(want, got),
+        _ => false,
+    };
+    if !token_ok && !client.is_loopback() {
+        return crate::error::ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "metrics are served to this machine, or with the metrics token",
+        )
+        .into_response();
+    }
     (
         [(
             header::CONTENT_TYPE,
@@ -138,4 +177,10 @@ async fn metrics(State(state): State<AppState>) -> Response {
         state.metrics.render(),
     )
         .into_response()
+}
+
+/// Compares two secrets in time that depends only on their lengths.
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -337,7 +337,7 @@ async fn list_patch_and_visibility(db: &TestDb) {
             Method::POST,
             "/api/v1/users",
             Some(&bureau),
-            Some(json!({"username": "sut", "password": "long enough pw", "roles": ["unit"], "org_credit_code": "12210112DM0000005A"})),
+            Some(json!({"username": "sut", "password": "Long-enough-pw1", "roles": ["unit"], "org_credit_code": "12210112DM0000005A"})),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());

@@ -243,7 +243,7 @@ async fn mutating_endpoints_by_role(db: &TestDb) {
             "POST import as {role}"
         );
 
-        let user = json!({"username": format!("new_{i}"), "password": "long enough", "roles": ["enterprise"]});
+        let user = json!({"username": format!("new_{i}"), "password": "Long enough 1", "roles": ["enterprise"]});
         let r = app.api(Method::POST, "/api/v1/users", t, Some(user)).await;
         assert_eq!(
             r.status,

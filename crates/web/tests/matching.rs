@@ -625,7 +625,7 @@ async fn decision_endpoint_by_role(db: &TestDb) {
                 Method::POST,
                 "/api/v1/users",
                 Some(&bureau),
-                Some(json!({"username": name, "password": "long enough pw", "roles": [role], "org_credit_code": code})),
+                Some(json!({"username": name, "password": "Long-enough-pw1", "roles": [role], "org_credit_code": code})),
             )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());

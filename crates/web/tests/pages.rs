@@ -224,7 +224,7 @@ async fn page_forms_by_role(db: &TestDb) {
                 "/users",
                 &[
                     ("username", &uname),
-                    ("password", "long enough"),
+                    ("password", "Long enough 1"),
                     ("roles", "enterprise"),
                     ("roles", "broker"),
                 ],
@@ -429,7 +429,17 @@ async fn operations_and_openapi(db: &TestDb) {
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.json()["status"], "ok");
     app.page(&anon, "/organizations").await;
-    let r = app.page(&anon, "/metrics").await;
+    // /metrics answers this machine only (or the metrics token): a request from loopback.
+    let mut req = Request::builder()
+        .uri("/metrics")
+        .body(Body::empty())
+        .unwrap();
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            [127, 0, 0, 1],
+            40000,
+        ))));
+    let r = app.send(req).await;
     let text = r.text();
     assert!(text.contains("chengguo_http_requests_total"), "{text}");
     assert!(text.contains("route=\"/organizations\""));

@@ -487,18 +487,25 @@ pub fn can_read(
         || is_site_registrar(actor, site_org_id)
 }
 
-/// Who may change a contract's fields: the applicant while it is a draft or awaits correction
-/// (or the site's registrar who entered it); nobody once it is in review or decided.
+/// Who may change a contract's fields: the applicant while it is a draft or awaits correction;
+/// a registrar of its site only a draft it entered itself (an application made on paper,
+/// `entered_by_actor`). Registrars otherwise act only through their registration actions: they
+/// never rewrite an applicant's draft. Nobody edits a contract in review or decided.
 pub fn can_edit(
     actor: &Actor,
     status: ContractStatus,
     applicant_org_id: Option<i64>,
     site_org_id: Option<i64>,
+    entered_by_actor: bool,
 ) -> bool {
-    matches!(
-        status,
-        ContractStatus::Draft | ContractStatus::NeedsCorrection
-    ) && (is_applicant_member(actor, applicant_org_id) || is_site_registrar(actor, site_org_id))
+    match status {
+        ContractStatus::Draft => {
+            is_applicant_member(actor, applicant_org_id)
+                || (entered_by_actor && is_site_registrar(actor, site_org_id))
+        }
+        ContractStatus::NeedsCorrection => is_applicant_member(actor, applicant_org_id),
+        _ => false,
+    }
 }
 
 /// The settings of registration: the expert-review threshold, the review periods and the
@@ -820,5 +827,28 @@ mod tests {
         assert_eq!(counted, [S::Registered, S::Changed]);
         let clock: Vec<_> = S::ALL.into_iter().filter(|s| s.clock_running()).collect();
         assert_eq!(clock, [S::Accepted, S::Resubmitted, S::ExpertReview]);
+    }
+
+    #[test]
+    fn registrars_edit_no_applicants_draft() {
+        let (unit, site) = (Some(1), Some(10));
+        let registrar = actor(&[Role::Registrar], site);
+        let applicant = actor(&[Role::Unit], unit);
+        // the applicant edits its draft and a contract awaiting correction
+        assert!(can_edit(&applicant, S::Draft, unit, site, false));
+        assert!(can_edit(&applicant, S::NeedsCorrection, unit, site, false));
+        assert!(!can_edit(&applicant, S::Submitted, unit, site, false));
+        // the site's registrar: not the applicant's draft, only one it entered itself
+        assert!(!can_edit(&registrar, S::Draft, unit, site, false));
+        assert!(can_edit(&registrar, S::Draft, unit, site, true));
+        assert!(!can_edit(&registrar, S::NeedsCorrection, unit, site, true));
+        // a registrar of another site, never
+        assert!(!can_edit(
+            &actor(&[Role::Registrar], Some(20)),
+            S::Draft,
+            unit,
+            site,
+            true
+        ));
     }
 }

@@ -4,14 +4,14 @@
 use super::{parse_sort, PageOf, Paging};
 use crate::auth::{Auth, Bureau, RoleSet, Viewer};
 use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, JsonObject, Path, Query};
 use crate::imports::detect_format;
 use crate::imports::records::import_achievements;
 use crate::imports::ImportReport;
 use crate::AppState;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
 use chengguo_core::achievement::{
     AchievementAction, AchievementInput, AchievementStatus, ReadScope,
 };
@@ -182,8 +182,12 @@ pub struct AchievementBody {
 /// The body as the core parses it (strings, numbers or arrays are all accepted).
 fn parse_body(v: serde_json::Value) -> Result<(AchievementInput, Option<i64>), ApiError> {
     let owner = v.get("owner_org_id").and_then(|x| x.as_i64());
-    let input: AchievementInput = serde_json::from_value(v)
-        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
+    let input: AchievementInput = serde_json::from_value(v).map_err(|e| {
+        ApiError::bad_request(format!(
+            "invalid JSON body: {}",
+            crate::extract::reason(&e.to_string())
+        ))
+    })?;
     Ok((input, owner))
 }
 
@@ -322,7 +326,7 @@ pub async fn list(
 pub async fn create(
     State(state): State<AppState>,
     auth: Auth<Filers>,
-    Json(body): Json<serde_json::Value>,
+    JsonObject(body): JsonObject,
 ) -> ApiResult<(StatusCode, Json<AchievementOut>)> {
     let actor = auth.actor();
     let (input, owner) = parse_body(body)?;
@@ -383,7 +387,9 @@ pub async fn get_one(
     Ok(Json(AchievementOut::new(v, scope.contacts, &cutoff)))
 }
 
-/// Change an achievement: the owner unit's accounts or the bureau (others → 403).
+/// Change an achievement: the owner unit's accounts or the bureau (others → 403). A published
+/// achievement changed by its unit goes back to review (`submitted`) until the bureau publishes
+/// it again; the bureau's own change keeps it published.
 #[utoipa::path(patch, path = "/api/v1/achievements/{id}", tag = "achievements", request_body = AchievementBody,
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "Achievement id")),
@@ -394,7 +400,7 @@ pub async fn update(
     State(state): State<AppState>,
     auth: Auth<Filers>,
     Path(id): Path<i64>,
-    Json(body): Json<serde_json::Value>,
+    JsonObject(body): JsonObject,
 ) -> ApiResult<Json<AchievementOut>> {
     let (input, _) = parse_body(body)?;
     let patch = input.into_patch().map_err(ApiError::validation)?;
@@ -432,8 +438,12 @@ pub async fn action(
     let body: ActionBody = if body.is_empty() {
         ActionBody::default()
     } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::bad_request(format!(
+                "invalid JSON body: {}",
+                crate::extract::reason(&e.to_string())
+            ))
+        })?
     };
     let v = state
         .store
@@ -474,7 +484,8 @@ pub(crate) fn import_format(p: Option<&str>, body: &[u8]) -> Result<chengguo_io:
     params(ImportParams),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "CSV (UTF-8 or GB18030), XLSX or JSONL"),
     responses((status = 200, body = ImportReport, description = "Imported (or checked, with dry_run)"),
-        (status = 422, body = ImportReport, description = "Problems found; nothing written")))]
+        (status = 422, body = ImportReport, description = "Problems found (a file over a limit among them); nothing written"),
+        (status = 503, body = crate::error::ErrorBody, description = "As many imports are running as the server allows (`import.concurrency`); retry after `Retry-After` seconds")))]
 pub async fn import(
     State(state): State<AppState>,
     auth: Auth<Filers>,
@@ -487,6 +498,7 @@ pub async fn import(
         &auth.actor(),
         &body,
         format,
+        &state.config.limits(),
         p.dry_run.unwrap_or(false),
     )
     .await?;

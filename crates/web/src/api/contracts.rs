@@ -5,14 +5,14 @@
 use super::{parse_sort, PageOf, Paging};
 use crate::auth::{AnyAccount, Auth, Bureau, ContractWriter, RegistrarOnly, StatsReader};
 use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, JsonObject, Path, Query};
 use crate::imports::contracts::{import_contracts, ContractImportReport};
 use crate::imports::detect_format;
 use crate::AppState;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use chengguo_core::contract::{
     allowed_actions, can_read, is_applicant_member, is_site_registrar, parse_date, parse_region,
     ContractAction, ContractInput, ContractStatus, DeadlineStatus, NewContract, RateAmount,
@@ -142,7 +142,7 @@ pub struct ContractOut {
     pub tech_field: String,
     pub ip_type: String,
     pub plan_category: Option<String>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Vec<Object>)]
     pub payment_schedule: serde_json::Value,
     pub achievement_id: Option<i64>,
     pub demand_id: Option<i64>,
@@ -318,8 +318,12 @@ fn parse_body(v: serde_json::Value) -> Result<NewContract, ApiError> {
             "登记编号由登记点在登记时生成；已登记的合同请用导入 / assigned at registration; import contracts registered elsewhere",
         )]));
     }
-    let input: ContractInput = serde_json::from_value(v)
-        .map_err(|e| ApiError::bad_request(format!("malformed contract: {e}")))?;
+    let input: ContractInput = serde_json::from_value(v).map_err(|e| {
+        ApiError::bad_request(format!(
+            "malformed contract: {}",
+            crate::extract::reason(&e.to_string())
+        ))
+    })?;
     input.into_new().map_err(ApiError::validation)
 }
 
@@ -359,7 +363,7 @@ pub fn input_of(c: &Contract) -> serde_json::Value {
 pub async fn create(
     State(state): State<AppState>,
     auth: Auth<ContractWriter>,
-    Json(body): Json<serde_json::Value>,
+    JsonObject(body): JsonObject,
 ) -> ApiResult<(StatusCode, Json<ContractOut>)> {
     let new = parse_body(body)?;
     let actor = auth.actor();
@@ -453,15 +457,19 @@ pub async fn list(
     }))
 }
 
+/// The read rule of a contract, shared by the API and every page that shows one.
+pub fn may_read(actor: &Actor, c: &Contract) -> bool {
+    can_read(actor, c.seller.org_id, c.buyer.org_id, c.site_id)
+        || actor.org_id.is_some_and(|o| c.applicant_org_id == Some(o))
+}
+
 async fn readable(state: &AppState, actor: &Actor, id: i64) -> Result<Contract, ApiError> {
     let c = state
         .store
         .get_contract(id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("contract {id}")))?;
-    if !can_read(actor, c.seller.org_id, c.buyer.org_id, c.site_id)
-        && actor.org_id.is_none_or(|o| c.applicant_org_id != Some(o))
-    {
+    if !may_read(actor, &c) {
         return Err(ApiError::forbidden(
             "只有当事人、登记点和科技局可以查看 / only the parties, the site and the bureau may read this contract",
         ));
@@ -489,7 +497,9 @@ pub async fn get_one(
     }))
 }
 
-/// Change a draft (or a contract awaiting correction): only the fields given.
+/// Change a draft (or a contract awaiting correction): only the fields given. The applicant's
+/// members may; a registrar of the site only a draft it entered itself (403 otherwise). Links
+/// (`achievement_id`, `demand_id`) must name records the caller may read (422).
 #[utoipa::path(patch, path = "/api/v1/contracts/{id}", tag = "contracts", request_body = ContractBody,
     params(("id" = i64, Path, description = "Contract id")), security(("bearer" = [])),
     responses((status = 200, body = ContractOut), (status = 401, body = crate::error::ErrorBody),
@@ -499,7 +509,7 @@ pub async fn update(
     State(state): State<AppState>,
     auth: Auth<ContractWriter>,
     Path(id): Path<i64>,
-    Json(body): Json<serde_json::Value>,
+    JsonObject(body): JsonObject,
 ) -> ApiResult<Json<ContractOut>> {
     let actor = auth.actor();
     let c = state
@@ -647,7 +657,8 @@ pub struct ImportParams {
 #[utoipa::path(post, path = "/api/v1/contracts/import", tag = "contracts", security(("bearer" = [])),
     params(ImportParams),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "CSV (UTF-8 or GB18030), XLSX or JSONL; columns in docs/formats.md"),
-    responses((status = 200, body = ContractImportReport), (status = 422, body = ContractImportReport)))]
+    responses((status = 200, body = ContractImportReport), (status = 422, body = ContractImportReport),
+        (status = 503, body = crate::error::ErrorBody, description = "As many imports are running as the server allows (`import.concurrency`); retry after `Retry-After` seconds")))]
 pub async fn import(
     State(state): State<AppState>,
     auth: Auth<Bureau>,
@@ -671,6 +682,7 @@ pub async fn import(
         &auth.actor(),
         body,
         format,
+        &state.config.limits(),
         p.dry_run.unwrap_or(false),
         |_| {},
     )
@@ -954,7 +966,17 @@ pub struct RecordsParams {
     pub offset: Option<i64>,
 }
 
-pub fn records_query(p: &RecordsParams) -> Result<RecordsQuery, ApiError> {
+/// The site a caller's drill-down is limited to: a registrar (without the bureau's or a
+/// district's role) sees the contracts registered at its own site only; the figures themselves
+/// (`/api/v1/stats/contracts`) stay city-wide aggregates for every statistics reader.
+pub fn records_site_scope(actor: &Actor) -> Option<i64> {
+    let limited = actor.has(chengguo_core::Role::Registrar)
+        && !actor.has_any(&[chengguo_core::Role::Bureau, chengguo_core::Role::District]);
+    // A registrar without a site reads nothing: no site has id 0.
+    limited.then(|| actor.org_id.unwrap_or(0))
+}
+
+pub fn records_query(actor: &Actor, p: &RecordsParams) -> Result<RecordsQuery, ApiError> {
     let per = period(&StatsParams {
         region: p.region.clone(),
         from: p.from.clone(),
@@ -1008,6 +1030,7 @@ pub fn records_query(p: &RecordsParams) -> Result<RecordsQuery, ApiError> {
         measure,
         category,
         district,
+        site_id: records_site_scope(actor),
         limit: p.limit.unwrap_or(20).clamp(1, 200),
         offset: p.offset.unwrap_or(0).max(0),
     })
@@ -1092,6 +1115,8 @@ pub struct RecordsOut {
 }
 
 /// The contracts behind one figure of the statistics (`?format=xlsx` for a workbook of all).
+/// A registrar sees the contracts registered at its own site only (`total` counts those); the
+/// bureau and districts see them all.
 #[utoipa::path(get, path = "/api/v1/stats/contracts/records", tag = "statistics", params(RecordsParams),
     security(("bearer" = [])),
     responses((status = 200, body = RecordsOut, description = "JSON page, or an XLSX workbook with format=xlsx"),
@@ -1102,7 +1127,7 @@ pub async fn records(
     auth: Auth<StatsReader>,
     Query(p): Query<RecordsParams>,
 ) -> Result<Response, ApiError> {
-    let q = records_query(&p)?;
+    let q = records_query(&auth.actor(), &p)?;
     if p.format.as_deref() == Some("xlsx") {
         let bytes = records_xlsx(&state, &q).await?;
         return Ok(crate::pages::orgs::download(
@@ -1169,7 +1194,7 @@ pub async fn get_settings(
 pub async fn update_settings(
     State(state): State<AppState>,
     auth: Auth<Bureau>,
-    Json(body): Json<serde_json::Value>,
+    JsonObject(body): JsonObject,
 ) -> ApiResult<Json<serde_json::Value>> {
     let current = state.store.contract_settings().await?;
     let mut v = serde_json::to_value(current).map_err(ApiError::internal)?;

@@ -4,13 +4,13 @@ use super::achievements::{import_format, ImportParams};
 use super::{parse_sort, PageOf, Paging};
 use crate::auth::{Auth, RoleSet, Viewer};
 use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, JsonObject, Path, Query};
 use crate::imports::records::import_demands;
 use crate::imports::ImportReport;
 use crate::AppState;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
 use chengguo_core::achievement::ReadScope;
 use chengguo_core::demand::{self, DemandAction, DemandInput, DemandStatus};
 use chengguo_core::{refdata, Actor, FieldError, Role};
@@ -123,8 +123,12 @@ pub struct DemandBody {
 
 fn parse_body(v: serde_json::Value) -> Result<(DemandInput, Option<i64>), ApiError> {
     let owner = v.get("owner_org_id").and_then(|x| x.as_i64());
-    let input: DemandInput = serde_json::from_value(v)
-        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
+    let input: DemandInput = serde_json::from_value(v).map_err(|e| {
+        ApiError::bad_request(format!(
+            "invalid JSON body: {}",
+            crate::extract::reason(&e.to_string())
+        ))
+    })?;
     Ok((input, owner))
 }
 
@@ -247,7 +251,7 @@ pub async fn list(
 pub async fn create(
     State(state): State<AppState>,
     auth: Auth<Posters>,
-    Json(body): Json<serde_json::Value>,
+    JsonObject(body): JsonObject,
 ) -> ApiResult<(StatusCode, Json<DemandOut>)> {
     let actor = auth.actor();
     let (input, owner) = parse_body(body)?;
@@ -313,7 +317,7 @@ pub async fn update(
     State(state): State<AppState>,
     auth: Auth<Posters>,
     Path(id): Path<i64>,
-    Json(body): Json<serde_json::Value>,
+    JsonObject(body): JsonObject,
 ) -> ApiResult<Json<DemandOut>> {
     let actor = auth.actor();
     let (input, _) = parse_body(body)?;
@@ -365,7 +369,8 @@ pub async fn action(
     params(ImportParams),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "CSV (UTF-8 or GB18030), XLSX or JSONL"),
     responses((status = 200, body = ImportReport, description = "Imported (or checked, with dry_run)"),
-        (status = 422, body = ImportReport, description = "Problems found; nothing written")))]
+        (status = 422, body = ImportReport, description = "Problems found (a file over a limit among them); nothing written"),
+        (status = 503, body = crate::error::ErrorBody, description = "As many imports are running as the server allows (`import.concurrency`); retry after `Retry-After` seconds")))]
 pub async fn import(
     State(state): State<AppState>,
     auth: Auth<Posters>,
@@ -378,6 +383,7 @@ pub async fn import(
         &auth.actor(),
         &body,
         format,
+        &state.config.limits(),
         p.dry_run.unwrap_or(false),
     )
     .await?;

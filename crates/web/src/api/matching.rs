@@ -13,11 +13,11 @@ use super::demands::{readable as readable_demand, today_str};
 use super::Paging;
 use crate::auth::{AnyAccount, Auth, Bureau, RoleSet, Viewer};
 use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, JsonObject, Path, Query};
 use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use chengguo_core::achievement::{AchievementStatus, ReadScope};
 use chengguo_core::demand::{self, DemandStatus};
 use chengguo_core::matching::{self, assess, Decision, DecisionInput, Direction, Reason};
@@ -519,10 +519,14 @@ pub async fn decide(
 pub async fn create_decision(
     State(state): State<AppState>,
     auth: Auth<Deciders>,
-    Json(body): Json<serde_json::Value>,
+    JsonObject(body): JsonObject,
 ) -> ApiResult<(StatusCode, Json<DecisionOut>)> {
-    let body: DecisionBody = serde_json::from_value(body)
-        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
+    let body: DecisionBody = serde_json::from_value(body).map_err(|e| {
+        ApiError::bad_request(format!(
+            "invalid JSON body: {}",
+            crate::extract::reason(&e.to_string())
+        ))
+    })?;
     let m = decide(&state, &auth.actor(), body).await?;
     Ok((StatusCode::CREATED, Json(DecisionOut::from(&m))))
 }
@@ -722,7 +726,7 @@ pub async fn get_settings(
 pub async fn update_settings(
     State(state): State<AppState>,
     auth: Auth<Bureau>,
-    Json(body): Json<serde_json::Value>,
+    JsonObject(body): JsonObject,
 ) -> ApiResult<Json<MatchSettings>> {
     let threshold = body.get("threshold").and_then(|v| v.as_u64());
     let Some(threshold) = threshold.filter(|t| *t <= 100) else {

@@ -79,8 +79,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(orgs::get_one, orgs::update))
         .routes(routes!(orgs::import))
         .routes(routes!(me::me))
-        .routes(routes!(me::create_token))
+        .routes(routes!(me::create_token, me::list_tokens))
+        .routes(routes!(me::revoke_token))
+        .routes(routes!(me::change_password))
         .routes(routes!(users::list, users::create))
+        .routes(routes!(users::update))
+        .routes(routes!(users::reset_password))
+        .routes(routes!(users::list_tokens))
+        .routes(routes!(users::revoke_token))
         .routes(routes!(audit::list))
         .routes(routes!(audit::verify))
         .routes(routes!(reference::divisions))
@@ -132,6 +138,7 @@ pub fn openapi() -> &'static utoipa::openapi::OpenApi {
     DOC.get_or_init(|| {
         let mut doc = router().split_for_parts().1;
         unique_operation_ids(&mut doc);
+        document_errors(&mut doc);
         doc
     })
 }
@@ -158,6 +165,120 @@ fn unique_operation_ids(doc: &mut utoipa::openapi::OpenApi) {
         ] {
             if let Some(op) = op {
                 op.operation_id = Some(format!("{method}_{slug}"));
+            }
+        }
+    }
+}
+
+/// Adds the error answers every operation can give, with the error schema, to those its handler
+/// does not list itself (`error::normalize` makes each of them the JSON error body):
+/// 400 for any parameter or body (a rejected path parameter, query string or body), 401 and 403
+/// for an operation that takes credentials (a wrong or expired token is 401 anywhere; an API write
+/// with a session but without the CSRF header is 403), 404 for a path with an id (no such record),
+/// 409 for a write (a unique value taken, or an action the record's state does not allow),
+/// 413 and 422 for a request body (over the size limit; fields that do not parse), 415 for a JSON
+/// body sent with another type, and 500 everywhere.
+fn document_errors(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::{Content, Ref, ResponseBuilder};
+    let error = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                Content::new(Some(Ref::from_schema_name("ErrorBody"))),
+            )
+            .build()
+    };
+    for item in doc.paths.paths.values_mut() {
+        for (write, op) in [
+            (false, &mut item.get),
+            (true, &mut item.post),
+            (true, &mut item.put),
+            (true, &mut item.patch),
+            (true, &mut item.delete),
+        ] {
+            let Some(op) = op else { continue };
+            let params = op.parameters.as_deref().unwrap_or_default();
+            let has_path = params
+                .iter()
+                .any(|p| matches!(p.parameter_in, ParameterIn::Path));
+            let has_params = !params.is_empty();
+            let body = op.request_body.as_ref();
+            let json_body = body.is_some_and(|b| b.content.keys().any(|k| k.contains("json")));
+            let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            let mut add = |code: &str, description: &str, when: bool| {
+                if when && !op.responses.responses.contains_key(code) {
+                    op.responses
+                        .responses
+                        .insert(code.to_string(), error(description).into());
+                }
+            };
+            add(
+                "400",
+                "`bad_request`: a malformed parameter or body",
+                has_params || body.is_some(),
+            );
+            add("401", "`unauthorized`: no or invalid credentials", secured);
+            add(
+                "403",
+                "`forbidden`: the role or a row rule does not allow it",
+                secured,
+            );
+            add("404", "`not_found`: no such record", has_path);
+            add(
+                "409",
+                "`conflict` (a unique value is taken) or `invalid_transition`",
+                write,
+            );
+            add(
+                "413",
+                "`payload_too_large`: the body is over the size limit",
+                body.is_some(),
+            );
+            add(
+                "415",
+                "`unsupported_media_type`: the body is not JSON",
+                json_body,
+            );
+            add(
+                "422",
+                "`validation_failed`: fields or parameters that do not parse",
+                has_params || body.is_some(),
+            );
+            add("500", "`internal`: logged on the server", true);
+            // An error answer documented with its own schema (an import's report) can also be
+            // the error body (a bad parameter before the file is read).
+            for (code, resp) in op.responses.responses.iter_mut() {
+                if !(code.starts_with('4') || code.starts_with('5')) {
+                    continue;
+                }
+                let utoipa::openapi::RefOr::T(resp) = resp else {
+                    continue;
+                };
+                let content = resp
+                    .content
+                    .entry("application/json".to_string())
+                    .or_insert_with(|| Content::new(None::<Ref>));
+                let is_error_body = matches!(&content.schema,
+                    Some(utoipa::openapi::RefOr::Ref(r)) if r.ref_location.ends_with("/ErrorBody"));
+                if is_error_body {
+                    continue;
+                }
+                // Documented without a body: it is the error body.
+                let Some(schema) = content.schema.take() else {
+                    content.schema = Some(Ref::from_schema_name("ErrorBody").into());
+                    continue;
+                };
+                {
+                    content.schema =
+                        Some(utoipa::openapi::RefOr::T(utoipa::openapi::Schema::AnyOf(
+                            utoipa::openapi::schema::AnyOfBuilder::new()
+                                .item(schema)
+                                .item(Ref::from_schema_name("ErrorBody"))
+                                .build(),
+                        )));
+                }
             }
         }
     }

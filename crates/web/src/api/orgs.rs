@@ -3,12 +3,12 @@
 use super::{parse_sort, PageOf, Paging};
 use crate::auth::{Auth, Bureau, OrgMember};
 use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Path, Query};
 use crate::imports::{detect_format, import_orgs, ImportReport};
 use crate::AppState;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
 use chengguo_core::org::OrgInput;
 use chengguo_core::{refdata, FieldError, OrgKind, Organization};
 use chengguo_store::{OrgQuery, OrgSort};
@@ -223,7 +223,8 @@ pub struct ImportParams {
     params(ImportParams),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "CSV (UTF-8 or GB18030), XLSX or JSONL"),
     responses((status = 200, body = ImportReport, description = "Imported (or checked, with dry_run)"),
-        (status = 422, body = ImportReport, description = "Problems found; nothing written")))]
+        (status = 422, body = ImportReport, description = "Problems found (a file over a limit among them); nothing written"),
+        (status = 503, body = crate::error::ErrorBody, description = "As many imports are running as the server allows (`import.concurrency`); retry after `Retry-After` seconds")))]
 pub async fn import(
     State(state): State<AppState>,
     auth: Auth<Bureau>,
@@ -247,6 +248,7 @@ pub async fn import(
         &auth.actor(),
         &body,
         format,
+        &state.config.limits(),
         p.dry_run.unwrap_or(false),
     )
     .await?;

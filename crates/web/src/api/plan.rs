@@ -2,12 +2,13 @@
 //! plan as data, its indicators measured live, task progress and the district scorecards.
 
 use crate::auth::{Auth, Bureau, BureauOrDistrict, OrgMember};
+use crate::cache::{Key, Version};
 use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Path, Query};
 use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use chengguo_core::plan::{
     parse_plan, report_overdue, reporting_departments, IndicatorValueInput, Measurement, Plan,
     TaskReportInput, TaskStatus,
@@ -18,6 +19,7 @@ use chengguo_store::{
     Indicator, IndicatorEntry, PlanWriteError, Scorecard, Store, StoredPlan, TaskReport,
 };
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
 impl From<PlanWriteError> for ApiError {
@@ -39,6 +41,52 @@ pub async fn current(store: &Store) -> Result<StoredPlan, ApiError> {
 
 pub fn today() -> time::Date {
     chengguo_store::today_cn()
+}
+
+/// The current plan at `v`, from the figures cache (404 without one).
+pub async fn cached_plan(state: &AppState, v: Version) -> Result<Arc<StoredPlan>, ApiError> {
+    state
+        .figures
+        .get(v, Key::Plan, || current(&state.store))
+        .await
+}
+
+/// Every objective of `plan` for `year` and the city or a district at `v`, from the figures
+/// cache.
+pub async fn cached_indicators(
+    state: &AppState,
+    v: Version,
+    plan: &Plan,
+    year: i32,
+    district: Option<&str>,
+) -> Result<Arc<Vec<Indicator>>, ApiError> {
+    let key = Key::Indicators {
+        year,
+        district: district.map(str::to_string),
+    };
+    state
+        .figures
+        .get(v, key, || async {
+            let mut facts = state.store.year_facts(plan, year, v.day).await?;
+            Ok::<_, ApiError>(state.store.indicators(plan, &mut facts, district).await?)
+        })
+        .await
+}
+
+/// The districts' scorecards of `plan` for `year` at `v`, from the figures cache.
+pub async fn cached_scorecards(
+    state: &AppState,
+    v: Version,
+    plan: &Plan,
+    year: i32,
+) -> Result<Arc<Vec<Scorecard>>, ApiError> {
+    state
+        .figures
+        .get(v, Key::Scorecards { year }, || async {
+            let mut facts = state.store.year_facts(plan, year, v.day).await?;
+            Ok::<_, ApiError>(state.store.scorecards(plan, &mut facts).await?)
+        })
+        .await
 }
 
 /// A responsible department of a task and whether its report is due.
@@ -274,14 +322,14 @@ pub async fn indicators(
     viewer: crate::auth::Viewer,
     Query(p): Query<IndicatorParams>,
 ) -> ApiResult<Json<IndicatorsOut>> {
-    let stored = current(&state.store).await?;
+    let v = Version::now(&state.store).await?;
+    let stored = cached_plan(&state, v).await?;
     let plan = &stored.plan;
     let (year, district) = check_params(plan, p.year, p.district.as_deref())?;
-    let mut facts = state.store.year_facts(plan, year, today()).await?;
-    let mut items = state
-        .store
-        .indicators(plan, &mut facts, district.as_deref())
-        .await?;
+    let mut items = cached_indicators(&state, v, plan, year, district.as_deref())
+        .await?
+        .as_ref()
+        .clone();
     // Who entered a figure is for the bureau and the districts; the public sees its source.
     if !(viewer.has(chengguo_core::Role::Bureau) || viewer.has(chengguo_core::Role::District)) {
         for i in &mut items {
@@ -463,14 +511,14 @@ pub async fn scorecards(
     _auth: Auth<BureauOrDistrict>,
     Query(p): Query<ScorecardParams>,
 ) -> ApiResult<Response> {
-    let stored = current(&state.store).await?;
+    let v = Version::now(&state.store).await?;
+    let stored = cached_plan(&state, v).await?;
     let (year, _) = check_params(&stored.plan, p.year, None)?;
-    let mut facts = state.store.year_facts(&stored.plan, year, today()).await?;
-    let cards = state.store.scorecards(&stored.plan, &mut facts).await?;
+    let cards = cached_scorecards(&state, v, &stored.plan, year).await?;
     if p.format.as_deref() == Some("xlsx") {
         return scorecards_xlsx(&cards, year, None);
     }
-    Ok(Json(cards).into_response())
+    Ok(Json(cards.as_ref()).into_response())
 }
 
 /// One district's scorecard (bureau and districts).
@@ -485,10 +533,10 @@ pub async fn scorecard(
     Path(district): Path<String>,
     Query(p): Query<ScorecardParams>,
 ) -> ApiResult<Response> {
-    let stored = current(&state.store).await?;
+    let v = Version::now(&state.store).await?;
+    let stored = cached_plan(&state, v).await?;
     let (year, _) = check_params(&stored.plan, p.year, None)?;
-    let mut facts = state.store.year_facts(&stored.plan, year, today()).await?;
-    let cards = state.store.scorecards(&stored.plan, &mut facts).await?;
+    let cards = cached_scorecards(&state, v, &stored.plan, year).await?;
     let Some(card) = cards.iter().find(|c| c.division == district) else {
         return Err(ApiError::not_found(format!("district {district}")));
     };

@@ -1,8 +1,7 @@
 //! `/api/v1/reference/…`: the code lists (public).
 
 use crate::error::{ApiError, ApiResult};
-use axum::extract::{Path, Query};
-use axum::Json;
+use crate::extract::{Json, Path, Query};
 use chengguo_core::refdata::{self, CodeList};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};

@@ -5,10 +5,10 @@
 
 use crate::auth::Viewer;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Query};
 use crate::i18n::Lang;
 use crate::AppState;
-use axum::extract::{Query, State};
-use axum::Json;
+use axum::extract::State;
 use chengguo_core::refdata;
 use chengguo_core::{Actor, FieldError, OrgKind};
 use chengguo_search::{DocKind, Facet, Sort};

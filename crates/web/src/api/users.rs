@@ -1,12 +1,13 @@
-//! `/api/v1/users` (bureau).
+//! `/api/v1/users` and `/api/v1/tokens` (bureau): accounts, their roles, passwords and tokens.
 
-use super::me::UserOut;
+use super::me::{policy_error, TokenInfo, UserOut};
 use crate::auth::{Auth, Bureau};
 use crate::error::{ApiError, ApiResult};
+use crate::extract::Json;
+use crate::extract::Path;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
 use chengguo_core::{CreditCode, DivisionCode, FieldError, Role};
 use chengguo_store::NewUser;
 use serde::Deserialize;
@@ -34,7 +35,8 @@ pub async fn list(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UserBody {
     pub username: String,
-    /// At least 8 characters.
+    /// The password policy: at least 8 characters from three of upper case, lower case, digits,
+    /// symbols; not the username.
     pub password: String,
     #[serde(default)]
     pub display_name: String,
@@ -59,11 +61,8 @@ pub async fn parse_user(state: &AppState, b: UserBody) -> Result<NewUser, ApiErr
     if roles.is_empty() && errs.is_empty() {
         errs.push(FieldError::new("roles", "at least one role is required"));
     }
-    if b.password.chars().count() < chengguo_store::MIN_PASSWORD_LEN {
-        errs.push(FieldError::new(
-            "password",
-            format!("at least {} characters", chengguo_store::MIN_PASSWORD_LEN),
-        ));
+    if let Some(e) = policy_error(state, &b.username, &b.password, "password", false) {
+        errs.push(e);
     }
     if b.username.trim().is_empty() || b.username.chars().any(char::is_whitespace) {
         errs.push(FieldError::new("username", "required, without spaces"));
@@ -127,4 +126,109 @@ pub async fn create(
     let new = parse_user(&state, body).await?;
     let user = state.store.create_user(&auth.actor(), &new).await?;
     Ok((StatusCode::CREATED, Json(user.into())))
+}
+
+fn id_of(id: i64, u: Option<chengguo_store::User>) -> ApiResult<chengguo_store::User> {
+    u.ok_or_else(|| ApiError::not_found(format!("user {id}")))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UserPatch {
+    /// Disable (true) or enable (false) the account. A disabled account cannot log in, and its
+    /// sessions and tokens stop working.
+    pub disabled: Option<bool>,
+    /// Replace the account's roles.
+    pub roles: Option<Vec<String>>,
+}
+
+/// Disable or enable an account, or change its roles (bureau). Each change is an audit entry.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "accounts", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "account id")), request_body = UserPatch,
+    responses((status = 200, body = UserOut), (status = 400, body = crate::error::ErrorBody),
+        (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    auth: Auth<Bureau>,
+    Path(id): Path<i64>,
+    Json(p): Json<UserPatch>,
+) -> ApiResult<Json<UserOut>> {
+    let mut user = id_of(id, state.store.user_by_id(id).await?)?;
+    let actor = auth.actor();
+    if let Some(names) = &p.roles {
+        let mut roles = Vec::new();
+        let mut errs = Vec::new();
+        for r in names {
+            match r.parse::<Role>() {
+                Ok(r) => roles.push(r),
+                Err(m) => errs.push(FieldError::new("roles", m)),
+            }
+        }
+        if roles.is_empty() && errs.is_empty() {
+            errs.push(FieldError::new("roles", "at least one role is required"));
+        }
+        if !errs.is_empty() {
+            return Err(ApiError::validation(errs));
+        }
+        user = state.store.set_user_roles(&actor, id, &roles).await?;
+    }
+    if let Some(d) = p.disabled {
+        user = state.store.set_user_disabled(&actor, id, d).await?;
+    }
+    Ok(Json(user.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PasswordReset {
+    /// The new password (the password policy applies).
+    pub password: String,
+}
+
+/// Reset an account's password (bureau). All the account's sessions end.
+#[utoipa::path(post, path = "/api/v1/users/{id}/password", tag = "accounts", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "account id")), request_body = PasswordReset,
+    responses((status = 204), (status = 401, body = crate::error::ErrorBody),
+        (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
+pub async fn reset_password(
+    State(state): State<AppState>,
+    auth: Auth<Bureau>,
+    Path(id): Path<i64>,
+    Json(b): Json<PasswordReset>,
+) -> ApiResult<StatusCode> {
+    let user = id_of(id, state.store.user_by_id(id).await?)?;
+    if let Some(e) = policy_error(&state, &user.username, &b.password, "password", false) {
+        return Err(ApiError::validation(vec![e]));
+    }
+    state
+        .store
+        .set_password(&auth.actor(), id, &b.password, None)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Every account's API tokens, newest first (bureau).
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, body = Vec<TokenInfo>), (status = 401, body = crate::error::ErrorBody),
+        (status = 403, body = crate::error::ErrorBody)))]
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    _auth: Auth<Bureau>,
+) -> ApiResult<Json<Vec<TokenInfo>>> {
+    let list = state.store.list_tokens(None).await?;
+    Ok(Json(list.into_iter().map(TokenInfo::from).collect()))
+}
+
+/// Revoke any account's API token (bureau).
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "accounts", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "token id")),
+    responses((status = 200, body = TokenInfo), (status = 401, body = crate::error::ErrorBody),
+        (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    auth: Auth<Bureau>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<TokenInfo>> {
+    let t = state.store.revoke_token(&auth.actor(), id, None).await?;
+    Ok(Json(t.into()))
 }

@@ -4,11 +4,11 @@
 //! already stored) refused, and only a clean file written, in one transaction. The file is
 //! read row by row while the store writes what has been read (`Store::import_contract_feed`).
 
-use super::{whole_file_problem, ImportProblem, ImportReport};
+use super::{read_problem, whole_file_problem, ImportProblem, ImportReport};
 use axum::body::Bytes;
 use chengguo_core::contract::{ContractInput, NewContract, IMPORT_COLUMNS};
 use chengguo_core::Actor;
-use chengguo_io::{map_headers, read_rows, Column, Format, ReadEvent, Row};
+use chengguo_io::{map_headers, read_rows_limited, Column, Format, Limits, ReadEvent, Row};
 use chengguo_store::{ContractFeed, FeedProgress, Store, StoreError};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -116,7 +116,9 @@ impl FieldLookup {
         self.fields.swap(k, self.next);
         let at = self.next;
         self.next = (self.next + 1) % self.fields.len();
-        self.fields[at].1.map(|i| row.cells[i].clone())
+        self.fields[at]
+            .1
+            .map(|i| chengguo_io::restore_cell(&row.cells[i]).to_owned())
     }
 
     /// The column as the file names it (or the key when the file lacks it).
@@ -142,6 +144,7 @@ struct ReadOutcome {
 fn read_contracts(
     bytes: &[u8],
     format: Format,
+    limits: &Limits,
     mut send: impl FnMut(ContractFeed) -> bool,
 ) -> ReadOutcome {
     let mut report = ImportReport {
@@ -155,7 +158,7 @@ fn read_contracts(
     let mut seen: FxHashMap<(String, String), usize> = FxHashMap::default();
     let mut writer_gone = false;
     let mut position = (0, 0);
-    let read = read_rows(bytes, format, |event| match event {
+    let read = read_rows_limited(bytes, format, limits, |event| match event {
         ReadEvent::Header(table) => match map_headers(table, &columns) {
             Ok(mapped) => {
                 report.ignored_columns = mapped
@@ -179,9 +182,7 @@ fn read_contracts(
                 ControlFlow::Continue(())
             }
             Err(errs) => {
-                report
-                    .problems
-                    .extend(errs.into_iter().map(ImportProblem::from));
+                report.extend_problems(errs.into_iter().map(ImportProblem::from));
                 ControlFlow::Break(())
             }
         },
@@ -201,7 +202,7 @@ fn read_contracts(
                 Ok(c) => {
                     let key = (seller_identity(&c), c.contract_no.clone());
                     if let Some(first) = seen.insert(key, row.line) {
-                        report.problems.push(problem(
+                        report.problem(problem(
                             "contract_no",
                             format!("同一卖方的合同编号与第 {first} 行重复 / duplicate of row {first}: the same seller's contract number"),
                         ));
@@ -211,7 +212,7 @@ fn read_contracts(
                 }
                 Err(errs) => {
                     for e in errs {
-                        report.problems.push(problem(&e.field, e.message));
+                        report.problem(problem(&e.field, e.message));
                     }
                 }
             }
@@ -226,7 +227,7 @@ fn read_contracts(
                 let rows = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
                 if !send(ContractFeed::Rows {
                     rows,
-                    clean: report.problems.is_empty(),
+                    clean: report.ok(),
                     read,
                     total,
                 }) {
@@ -239,19 +240,15 @@ fn read_contracts(
     });
     match read {
         Ok(encoding) => report.encoding = encoding.to_string(),
-        Err(e) => report.problems.push(ImportProblem {
-            row: e.row().unwrap_or(0),
-            column: "file".into(),
-            message: e.detail(),
-        }),
+        Err(e) => report.problem(read_problem(&e)),
     }
     if lookup.is_some() && report.rows == 0 {
-        report.problems.push(whole_file_problem(
+        report.problem(whole_file_problem(
             "the file has a header but no data rows".into(),
         ));
     }
     if !writer_gone {
-        let clean = report.problems.is_empty();
+        let clean = report.ok();
         let sent = batch.is_empty()
             || send(ContractFeed::Rows {
                 rows: batch,
@@ -287,18 +284,21 @@ fn seller_identity(c: &NewContract) -> String {
 /// Reads and checks the file while the store writes the rows it has read (one transaction,
 /// rolled back at the first problem, so that nothing is written unless the whole file is
 /// clean); every problem of the file and every stored duplicate is reported by row and
-/// column. A dry run writes nothing. `progress` hears how far reading and writing are.
+/// column. A dry run writes nothing. `progress` hears how far reading and writing are. The file
+/// is read within `limits`.
 pub async fn import_contracts(
     store: &Store,
     actor: &Actor,
     bytes: Bytes,
     format: Format,
+    limits: &Limits,
     dry_run: bool,
     progress: impl Fn(FeedProgress) + Send + 'static,
 ) -> Result<ContractImportReport, StoreError> {
     let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let limits = *limits;
     let reader = tokio::task::spawn_blocking(move || {
-        read_contracts(&bytes, format, |msg| tx.blocking_send(msg).is_ok())
+        read_contracts(&bytes, format, &limits, |msg| tx.blocking_send(msg).is_ok())
     });
     let written = store
         .import_contract_feed(actor, rx, dry_run, progress)
@@ -314,6 +314,7 @@ pub async fn import_contracts(
     };
     out.report.dry_run = dry_run;
     out.report.created = written.created;
+    // Listed whatever the file's count (`seal` counts them and keeps the first by row).
     for d in written.stored_duplicates {
         out.report.problems.push(ImportProblem {
             row: d.line,
@@ -324,6 +325,8 @@ pub async fn import_contracts(
             ),
         });
     }
-    out.report.problems.sort_by_key(|p| p.row);
+    // The first 1,000 of the file's problems and the stored duplicates hold the first 1,000 of
+    // all, by row.
+    out.report.seal();
     Ok(out)
 }

@@ -3,13 +3,14 @@
 //! resolved from its credit code, every problem reported as `row N, column: message`, and only a
 //! clean file written, in one transaction. The same `ref` of the same owner updates its record.
 
-use super::{whole_file_problem, ImportProblem, ImportReport};
+use super::{read_problem, whole_file_problem, ImportProblem, ImportReport};
 use chengguo_core::achievement::{self, AchievementInput, AchievementStatus};
 use chengguo_core::demand::{self, DemandInput, DemandStatus};
 use chengguo_core::{Actor, Organization};
-use chengguo_io::{map_headers, read_table, Column, Format, Mapped, Row};
+use chengguo_io::{map_headers, read_table_limited, Column, Format, Limits, Mapped, Row};
 use chengguo_store::{
-    AchievementImportRow, DemandImportRow, RecordError, RecordImportOutcome, Store, StoreError,
+    import_status_refused, AchievementImportRow, DemandImportRow, RecordError, RecordImportOutcome,
+    Store, StoreError,
 };
 use std::collections::HashMap;
 
@@ -95,11 +96,7 @@ fn open<'t>(
     let table = match table {
         Ok(t) => t,
         Err(e) => {
-            report.problems.push(ImportProblem {
-                row: e.row().unwrap_or(0),
-                column: "file".into(),
-                message: e.detail(),
-            });
+            report.problem(read_problem(e));
             return None;
         }
     };
@@ -108,9 +105,7 @@ fn open<'t>(
     let mapped = match map_headers(table, cols) {
         Ok(m) => m,
         Err(errs) => {
-            report
-                .problems
-                .extend(errs.into_iter().map(ImportProblem::from));
+            report.extend_problems(errs.into_iter().map(ImportProblem::from));
             return None;
         }
     };
@@ -120,7 +115,7 @@ fn open<'t>(
         .map(|s| s.to_string())
         .collect();
     if table.rows.is_empty() {
-        report.problems.push(whole_file_problem(
+        report.problem(whole_file_problem(
             "the file has a header but no data rows".into(),
         ));
     }
@@ -168,13 +163,14 @@ pub async fn parse_achievements(
     actor: &Actor,
     bytes: &[u8],
     format: Format,
+    limits: &Limits,
 ) -> Result<ParsedRecords<AchievementImportRow>, StoreError> {
     let mut report = ImportReport {
         dry_run: true,
         ..Default::default()
     };
     let cols = achievement_columns();
-    let table = read_table(bytes, format);
+    let table = read_table_limited(bytes, format, limits);
     let Some(m) = open(&table, &cols, &mut report) else {
         return Ok(ParsedRecords {
             report,
@@ -197,19 +193,14 @@ pub async fn parse_achievements(
                 None
             }
         };
-        let status = match field(&m, row, "status").filter(|s| !s.trim().is_empty()) {
+        // Any status parses here; which ones a row may carry depends on whether the record
+        // exists (checked below, once the owner and the ref are known).
+        let status_cell = field(&m, row, "status").filter(|s| !s.trim().is_empty());
+        let status = match &status_cell {
             None => None,
-            Some(s) => match AchievementStatus::parse(&s) {
-                Some(AchievementStatus::Published) if !actor.is_bureau() => {
-                    problems.push(m.error(row, "status", "只有科技局可导入已发布的记录 / only bureau imports may set status published").into());
-                    None
-                }
-                Some(
-                    st @ (AchievementStatus::Draft
-                    | AchievementStatus::Submitted
-                    | AchievementStatus::Published),
-                ) => Some(st),
-                _ => {
+            Some(s) => match AchievementStatus::parse(s) {
+                Some(st) => Some(st),
+                None => {
                     problems.push(m.error(row, "status", format!("'{s}' 应为 draft、submitted 或 published / must be draft, submitted or published")).into());
                     None
                 }
@@ -264,6 +255,32 @@ pub async fn parse_achievements(
                             .into(),
                         );
                     }
+                    if let Some(given) = status {
+                        match store
+                            .achievement_status_by_ref(o.id, &new.reference)
+                            .await?
+                        {
+                            // An existing record keeps its status: imports change fields.
+                            Some(current) if current != given => {
+                                let e = import_status_refused(current.as_str(), given.as_str());
+                                problems.push(m.error(row, "status", e.message).into());
+                            }
+                            Some(_) => {}
+                            // A new record starts as a draft, submitted, or published by the
+                            // bureau (audited as a publication).
+                            None => match given {
+                                AchievementStatus::Published if !actor.is_bureau() => {
+                                    problems.push(m.error(row, "status", "只有科技局可导入已发布的记录 / only bureau imports may set status published").into());
+                                }
+                                AchievementStatus::Draft
+                                | AchievementStatus::Submitted
+                                | AchievementStatus::Published => {}
+                                _ => {
+                                    problems.push(m.error(row, "status", format!("'{}' 应为 draft、submitted 或 published / must be draft, submitted or published", given.as_str())).into());
+                                }
+                            },
+                        }
+                    }
                     if problems.is_empty() {
                         rows.push(AchievementImportRow {
                             owner_org_id: o.id,
@@ -280,8 +297,9 @@ pub async fn parse_achievements(
                 }
             }
         }
-        report.problems.extend(problems);
+        report.extend_problems(problems);
     }
+    report.seal();
     Ok(ParsedRecords { report, rows })
 }
 
@@ -291,13 +309,14 @@ pub async fn parse_demands(
     actor: &Actor,
     bytes: &[u8],
     format: Format,
+    limits: &Limits,
 ) -> Result<ParsedRecords<DemandImportRow>, StoreError> {
     let mut report = ImportReport {
         dry_run: true,
         ..Default::default()
     };
     let cols = demand_columns();
-    let table = read_table(bytes, format);
+    let table = read_table_limited(bytes, format, limits);
     let Some(m) = open(&table, &cols, &mut report) else {
         return Ok(ParsedRecords {
             report,
@@ -323,10 +342,8 @@ pub async fn parse_demands(
         let status = match field(&m, row, "status").filter(|s| !s.trim().is_empty()) {
             None => None,
             Some(s) => match DemandStatus::parse(&s) {
-                Some(
-                    st @ (DemandStatus::Draft | DemandStatus::Published | DemandStatus::Closed),
-                ) => Some(st),
-                _ => {
+                Some(st) => Some(st),
+                None => {
                     problems.push(m.error(row, "status", format!("'{s}' 应为 draft、published 或 closed / must be draft, published or closed")).into());
                     None
                 }
@@ -367,6 +384,23 @@ pub async fn parse_demands(
                             .into(),
                         );
                     }
+                    if let Some(given) = status {
+                        match store.demand_status_by_ref(o.id, &new.reference).await? {
+                            Some(current) if current != given => {
+                                let e = import_status_refused(current.as_str(), given.as_str());
+                                problems.push(m.error(row, "status", e.message).into());
+                            }
+                            Some(_) => {}
+                            None => match given {
+                                DemandStatus::Draft
+                                | DemandStatus::Published
+                                | DemandStatus::Closed => {}
+                                _ => {
+                                    problems.push(m.error(row, "status", format!("'{}' 应为 draft、published 或 closed / must be draft, published or closed", given.as_str())).into());
+                                }
+                            },
+                        }
+                    }
                     if problems.is_empty() {
                         rows.push(DemandImportRow {
                             owner_org_id: o.id,
@@ -386,8 +420,9 @@ pub async fn parse_demands(
                 }
             }
         }
-        report.problems.extend(problems);
+        report.extend_problems(problems);
     }
+    report.seal();
     Ok(ParsedRecords { report, rows })
 }
 
@@ -404,21 +439,23 @@ fn finish(
         }
         Err(RecordError::Store(e)) => Err(e),
         Err(e) => {
-            report.problems.push(whole_file_problem(e.to_string()));
+            report.problem(whole_file_problem(e.to_string()));
             Ok(())
         }
     }
 }
 
-/// Parses and, unless `dry_run` or there are problems, writes all rows in one transaction.
+/// Parses (within `limits`) and, unless `dry_run` or there are problems, writes all rows in
+/// one transaction.
 pub async fn import_achievements(
     store: &Store,
     actor: &Actor,
     bytes: &[u8],
     format: Format,
+    limits: &Limits,
     dry_run: bool,
 ) -> Result<ImportReport, StoreError> {
-    let parsed = parse_achievements(store, actor, bytes, format).await?;
+    let parsed = parse_achievements(store, actor, bytes, format, limits).await?;
     let mut report = parsed.report;
     report.dry_run = dry_run;
     if dry_run || !report.ok() {
@@ -429,15 +466,17 @@ pub async fn import_achievements(
     Ok(report)
 }
 
-/// Parses and, unless `dry_run` or there are problems, writes all rows in one transaction.
+/// Parses (within `limits`) and, unless `dry_run` or there are problems, writes all rows in
+/// one transaction.
 pub async fn import_demands(
     store: &Store,
     actor: &Actor,
     bytes: &[u8],
     format: Format,
+    limits: &Limits,
     dry_run: bool,
 ) -> Result<ImportReport, StoreError> {
-    let parsed = parse_demands(store, actor, bytes, format).await?;
+    let parsed = parse_demands(store, actor, bytes, format, limits).await?;
     let mut report = parsed.report;
     report.dry_run = dry_run;
     if dry_run || !report.ok() {

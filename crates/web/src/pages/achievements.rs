@@ -14,11 +14,12 @@ use crate::api::matching::Source;
 use crate::api::Paging;
 use crate::auth::{check_csrf, Auth, Bureau, CsrfForm};
 use crate::error::ApiError;
+use crate::extract::{Path, Query};
 use crate::imports::records::{import_achievements, import_demands};
 use crate::imports::{detect_format, ImportProblem, ImportReport};
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -623,8 +624,9 @@ async fn take_action(
     let Some(action) = AchievementAction::parse(&action) else {
         return super::not_found(&ctx);
     };
-    let back = if f.next.starts_with("/achievements") && !f.next.starts_with("//") {
-        f.next.clone()
+    let next = crate::redirect::same_origin_path(&f.next);
+    let back = if next.starts_with("/achievements") {
+        next
     } else {
         format!("/achievements/{id}")
     };
@@ -986,6 +988,16 @@ async fn update(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
+    // The row rule first: a refused caller gets a 403, not a form re-rendered with errors.
+    match state.store.get_achievement(id).await {
+        Ok(Some(v)) => {
+            if let Err(d) = achievement::can_edit(&auth.actor(), v.achievement.owner_org_id) {
+                return ApiError::forbidden(d.to_string()).into_page(&ctx);
+            }
+        }
+        Ok(None) => return super::not_found(&ctx),
+        Err(e) => return ApiError::from(e).into_page(&ctx),
+    }
     let form = match read_form(&headers, &body).await {
         Ok(f) => f,
         Err(r) => return r,
@@ -1345,11 +1357,12 @@ async fn run_import(
     dry_run: bool,
 ) -> Result<ImportReport, chengguo_store::StoreError> {
     let format = detect_format(Some(filename), bytes);
+    let limits = state.config.limits();
     match kind {
         Kind::Achievements => {
-            import_achievements(&state.store, actor, bytes, format, dry_run).await
+            import_achievements(&state.store, actor, bytes, format, &limits, dry_run).await
         }
-        Kind::Demands => import_demands(&state.store, actor, bytes, format, dry_run).await,
+        Kind::Demands => import_demands(&state.store, actor, bytes, format, &limits, dry_run).await,
     }
 }
 
@@ -1378,11 +1391,11 @@ pub(crate) async fn import_preview(
                         file = Some((filename.unwrap_or_default(), b.to_vec()))
                     }
                     Ok(_) => {}
-                    Err(e) => return ApiError::bad_request(e.to_string()).into_page(&ctx),
+                    Err(e) => return crate::imports::upload_error_page(&e, &state, &ctx),
                 }
             }
             Ok(None) => break,
-            Err(e) => return ApiError::bad_request(e.to_string()).into_page(&ctx),
+            Err(e) => return crate::imports::upload_error_page(&e, &state, &ctx),
         }
     }
     if let Err(r) = check_csrf(&headers, &csrf) {

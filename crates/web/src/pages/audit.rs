@@ -1,17 +1,18 @@
-//! The audit log for the bureau: filter, page through, check the chain, export.
+//! The audit log for the bureau: filter (entity, action, actor, dates, text), page through,
+//! check the chain, export the filtered entries as CSV or XLSX (headers in the page's language).
 
-use super::orgs::{download, Choice};
+use super::orgs::Choice;
 use super::{render, Ctx, Pager};
-use crate::api::audit::AuditParams;
+use crate::api::audit::{all_matching, export_file, AuditFormat, AuditParams};
 use crate::auth::{Auth, Bureau};
 use crate::error::ApiError;
+use crate::extract::Query;
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use chengguo_io::Cell;
 use chengguo_store::{AuditColumn, AuditRow};
 use serde::Deserialize;
 
@@ -42,6 +43,8 @@ struct AuditQuery {
     from: String,
     #[serde(default)]
     to: String,
+    #[serde(default)]
+    q: String,
     offset: Option<i64>,
 }
 
@@ -55,6 +58,7 @@ impl AuditQuery {
             entity_id: opt(&self.entity_id),
             from: opt(&self.from),
             to: opt(&self.to),
+            q: opt(&self.q),
         }
     }
 }
@@ -108,17 +112,20 @@ async fn page(
     })
 }
 
-const HEADERS: [&str; 9] = [
-    "seq",
-    "at",
-    "actor",
-    "action",
-    "entity",
-    "entity_id",
-    "change",
-    "prev_hash",
-    "hash",
-];
+async fn export(
+    state: AppState,
+    auth: Auth<Bureau>,
+    ctx: Ctx,
+    f: AuditQuery,
+    format: AuditFormat,
+) -> Response {
+    let result = async {
+        let rows = all_matching(&state.store, &f.params()).await?;
+        export_file(&state.store, &auth.user.username, rows, format, ctx.lang).await
+    }
+    .await;
+    result.unwrap_or_else(|e: ApiError| e.into_page(&ctx))
+}
 
 async fn export_xlsx(
     State(state): State<AppState>,
@@ -126,64 +133,21 @@ async fn export_xlsx(
     ctx: Ctx,
     Query(f): Query<AuditQuery>,
 ) -> Response {
-    let mut all = Vec::new();
-    let mut offset = 0;
-    loop {
-        match state
-            .store
-            .audit_list(&f.params().filter(10_000, offset))
-            .await
-        {
-            Ok(p) => {
-                let n = p.items.len() as i64;
-                all.extend(p.items);
-                if n < 10_000 {
-                    break;
-                }
-                offset += n;
-            }
-            Err(e) => return ApiError::from(e).into_page(&ctx),
-        }
-    }
-    let rows: Vec<Vec<Cell>> = all
-        .into_iter()
-        .map(|r| {
-            let e = r.entry;
-            vec![
-                Cell::Int(e.seq),
-                Cell::Text(e.at),
-                Cell::Text(e.actor),
-                Cell::Text(e.action),
-                Cell::Text(e.entity),
-                Cell::Text(e.entity_id),
-                Cell::Text(r.change.to_string()),
-                Cell::Text(e.prev_hash),
-                Cell::Text(e.hash),
-            ]
-        })
-        .collect();
-    let _ = state
-        .store
-        .audit_event(
-            &auth.user.username,
-            "export",
-            "audit_log",
-            "",
-            &serde_json::json!({"rows": rows.len()}),
-        )
-        .await;
-    match chengguo_io::write_xlsx("audit", &HEADERS, &rows) {
-        Ok(bytes) => download(
-            "audit-log.xlsx",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            bytes,
-        ),
-        Err(e) => ApiError::internal(e).into_page(&ctx),
-    }
+    export(state, auth, ctx, f, AuditFormat::Xlsx).await
+}
+
+async fn export_csv(
+    State(state): State<AppState>,
+    auth: Auth<Bureau>,
+    ctx: Ctx,
+    Query(f): Query<AuditQuery>,
+) -> Response {
+    export(state, auth, ctx, f, AuditFormat::Csv).await
 }
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/audit", get(page))
         .route("/audit/export.xlsx", get(export_xlsx))
+        .route("/audit/export.csv", get(export_csv))
 }

@@ -13,12 +13,13 @@ use crate::auth::{
     check_csrf, AnyAccount, Auth, Bureau, ContractWriter, CsrfForm, RegistrarOnly, StatsReader,
 };
 use crate::error::ApiError;
+use crate::extract::{Path, Query};
 use crate::imports::contracts::{import_contracts, ContractImportReport};
 use crate::imports::detect_format;
 use crate::pages::orgs::{download, Choice};
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -219,6 +220,10 @@ pub struct ContractForm {
     #[serde(default)]
     site_id: String,
     #[serde(default)]
+    achievement_id: String,
+    #[serde(default)]
+    demand_id: String,
+    #[serde(default)]
     pay_due_0: String,
     #[serde(default)]
     pay_amount_0: String,
@@ -279,8 +284,8 @@ impl ContractForm {
             ip_type: o(&self.ip_type),
             plan_category: o(&self.plan_category),
             payment_schedule: schedule,
-            achievement_id: None,
-            demand_id: None,
+            achievement_id: o(&self.achievement_id),
+            demand_id: o(&self.demand_id),
             site_id: o(&self.site_id),
             registration_no: None,
             registered_on: None,
@@ -312,6 +317,8 @@ impl ContractForm {
             ip_type: c.ip_type.clone(),
             plan_category: s(&c.plan_category),
             site_id: c.site_id.map(|x| x.to_string()).unwrap_or_default(),
+            achievement_id: c.achievement_id.map(|x| x.to_string()).unwrap_or_default(),
+            demand_id: c.demand_id.map(|x| x.to_string()).unwrap_or_default(),
             ..Default::default()
         };
         if let Some(items) = c.payment_schedule.as_array() {
@@ -378,7 +385,7 @@ impl FormPage<'_> {
         }
     }
     fn general_errors(&self) -> Vec<&FieldError> {
-        const KNOWN: [&str; 22] = [
+        const KNOWN: [&str; 24] = [
             "contract_no",
             "title",
             "category",
@@ -401,6 +408,8 @@ impl FormPage<'_> {
             "ip_type",
             "plan_category",
             "site_id",
+            "achievement_id",
+            "demand_id",
         ];
         self.errors
             .iter()
@@ -507,20 +516,44 @@ async fn create(
     )
 }
 
+/// The edit form shows a contract only to whom may change it (the rule of
+/// `PATCH /api/v1/contracts/{id}`): a 403 page for anyone else, who would otherwise read the
+/// parties and amounts of a contract it may not see.
 async fn edit_form(
     State(state): State<AppState>,
-    _auth: Auth<ContractWriter>,
+    auth: Auth<ContractWriter>,
     ctx: Ctx,
     Path(id): Path<i64>,
 ) -> Response {
     match state.store.get_contract(id).await {
         Ok(Some(c)) => {
+            if !editable_by(&auth.actor(), &c) {
+                return not_editable(&ctx);
+            }
             let form = ContractForm::from_contract(&c);
             render(&form_page(&state, &ctx, Some(id), form, vec![]).await)
         }
         Ok(None) => super::not_found(&ctx),
         Err(e) => ApiError::from(e).into_page(&ctx),
     }
+}
+
+fn editable_by(actor: &chengguo_core::Actor, c: &Contract) -> bool {
+    chengguo_core::contract::can_edit(
+        actor,
+        c.status,
+        c.applicant_org_id,
+        c.site_id,
+        c.created_by == actor.username,
+    )
+}
+
+fn not_editable(ctx: &Ctx) -> Response {
+    ApiError::forbidden(ctx.pick(
+        "只有申请方可以修改草稿或待补正的合同。",
+        "Only the applicant may change a draft or a contract awaiting correction.",
+    ))
+    .into_page(ctx)
 }
 
 async fn update(
@@ -530,6 +563,15 @@ async fn update(
     Path(id): Path<i64>,
     CsrfForm(form): CsrfForm<ContractForm>,
 ) -> Response {
+    let before = match state.store.get_contract(id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return super::not_found(&ctx),
+        Err(e) => return ApiError::from(e).into_page(&ctx),
+    };
+    // A refused edit shows no form (which would echo the contract back).
+    if !editable_by(&auth.actor(), &before) {
+        return not_editable(&ctx);
+    }
     let errors = match form.input().into_new() {
         Ok(new) => match state.store.update_contract(&auth.actor(), id, &new).await {
             Ok(_) => return Redirect::to(&format!("/contracts/{id}?saved=1")).into_response(),
@@ -583,7 +625,7 @@ async fn detail(
         Ok(None) => return super::not_found(&ctx),
         Err(e) => return ApiError::from(e).into_page(&ctx),
     };
-    if !chengguo_core::contract::can_read(&actor, c.seller.org_id, c.buyer.org_id, c.site_id) {
+    if !crate::api::contracts::may_read(&actor, &c) {
         return ApiError::forbidden(ctx.pick(
             "只有当事人、登记点和科技局可以查看此合同。",
             "Only the parties, the site and the bureau may read this contract.",
@@ -611,8 +653,7 @@ async fn detail(
         .into_iter()
         .map(|a| (a.as_str().to_string(), ctx.pick(a.zh(), a.en()).to_string()))
         .collect();
-    let can_edit =
-        chengguo_core::contract::can_edit(&actor, c.status, c.applicant_org_id, c.site_id);
+    let can_edit = editable_by(&actor, &c);
     let message = if flags.saved.is_some() {
         Some(ctx.pick("已保存。", "Saved.").to_string())
     } else {
@@ -761,11 +802,11 @@ async fn import_preview(
                         file = Some((filename.unwrap_or_default(), b.to_vec()))
                     }
                     Ok(_) => {}
-                    Err(e) => return ApiError::bad_request(e.to_string()).into_page(&ctx),
+                    Err(e) => return crate::imports::upload_error_page(&e, &state, &ctx),
                 }
             }
             Ok(None) => break,
-            Err(e) => return ApiError::bad_request(e.to_string()).into_page(&ctx),
+            Err(e) => return crate::imports::upload_error_page(&e, &state, &ctx),
         }
     }
     if let Err(r) = check_csrf(&headers, &csrf) {
@@ -789,6 +830,7 @@ async fn import_preview(
         &auth.actor(),
         bytes.clone().into(),
         format,
+        &state.config.limits(),
         true,
         |_| {},
     )
@@ -850,6 +892,7 @@ async fn import_commit(
         &auth.actor(),
         upload.bytes.into(),
         format,
+        &state.config.limits(),
         false,
         |_| {},
     )
@@ -1196,11 +1239,11 @@ struct RecordsPage<'a> {
 
 async fn records_page(
     State(state): State<AppState>,
-    _auth: Auth<StatsReader>,
+    auth: Auth<StatsReader>,
     ctx: Ctx,
     Query(p): Query<RecordsParams>,
 ) -> Response {
-    let q = match records_query(&p) {
+    let q = match records_query(&auth.actor(), &p) {
         Ok(q) => q,
         Err(e) => return e.into_page(&ctx),
     };
@@ -1231,6 +1274,12 @@ async fn records_page(
             refdata::full_name(d).unwrap_or_else(|| d.clone())
         ));
     }
+    if q.site_id.is_some() {
+        heading.push_str(ctx.pick(
+            " · 仅本登记点登记的合同",
+            " · contracts registered at this site only",
+        ));
+    }
     let query = ctx.here.split_once('?').map(|x| x.1).unwrap_or("");
     let t = RecordsPage {
         pager: Pager::new(&ctx.here, page.total, page.limit, page.offset),
@@ -1252,11 +1301,11 @@ async fn records_page(
 
 async fn records_export(
     State(state): State<AppState>,
-    _auth: Auth<StatsReader>,
+    auth: Auth<StatsReader>,
     ctx: Ctx,
     Query(p): Query<RecordsParams>,
 ) -> Response {
-    let q = match records_query(&p) {
+    let q = match records_query(&auth.actor(), &p) {
         Ok(q) => q,
         Err(e) => return e.into_page(&ctx),
     };

@@ -13,9 +13,10 @@ use crate::api::matching::Source;
 use crate::api::Paging;
 use crate::auth::{Auth, CsrfForm};
 use crate::error::ApiError;
+use crate::extract::{Path, Query};
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -609,6 +610,16 @@ async fn update(
     Path(id): Path<i64>,
     CsrfForm(form): CsrfForm<DemForm>,
 ) -> Response {
+    // The row rule first: a refused caller gets a 403, not a form re-rendered with errors.
+    match state.store.get_demand(id).await {
+        Ok(Some(v)) => {
+            if let Err(d) = demand::can_edit(&auth.actor(), v.demand.owner_org_id) {
+                return ApiError::forbidden(d.to_string()).into_page(&ctx);
+            }
+        }
+        Ok(None) => return super::not_found(&ctx),
+        Err(e) => return ApiError::from(e).into_page(&ctx),
+    }
     let new = match form.input(false).into_new() {
         Ok(n) => n,
         Err(errors) => return form_page(&state, &ctx, Some(id), form, errors).await,

@@ -1,18 +1,25 @@
-//! Login and logout. Failed logins are counted per username; after `login_max_failures` within
-//! `login_window_minutes`, further attempts are refused until the window has passed.
+//! Login and logout. Every attempt is counted before its password is evaluated, per (username,
+//! client address) and per client address (see `Store::begin_login_attempt`): after
+//! `login_max_failures` failures of one username from one address, or
+//! `login_max_failures_per_address` from one address in all, within `login_window_minutes`,
+//! further attempts are refused until the window has passed. A stranger who throttles their own
+//! address does not lock the account out for anyone else. Logins, failures and lockouts are
+//! audit entries with the client address.
 
 use super::{render, Ctx};
 use crate::auth::{cookie, set_cookie, CsrfForm, SESSION_COOKIE};
+use crate::net::Client;
+use crate::redirect::next_or_home;
 use crate::AppState;
 use askama::Template;
-use axum::extract::{ConnectInfo, FromRequestParts, State};
-use axum::http::{header, request::Parts, HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use chengguo_store::LoginLimits;
 use serde::Deserialize;
-use std::convert::Infallible;
-use std::net::SocketAddr;
+use serde_json::json;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -24,33 +31,9 @@ struct LoginPage<'a> {
     demo_hint: bool,
 }
 
-/// The client's address (for the audit of failed logins).
-pub struct ClientIp(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
-    type Rejection = Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
-                .unwrap_or_else(|| "unknown".into()),
-        ))
-    }
-}
-
 #[derive(Deserialize)]
 struct NextParam {
     next: Option<String>,
-}
-
-/// Only local paths may be redirected to after login.
-fn safe_next(next: Option<&str>) -> &str {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
-        _ => "/",
-    }
 }
 
 async fn login_form(
@@ -58,13 +41,14 @@ async fn login_form(
     ctx: Ctx,
     axum::extract::Query(q): axum::extract::Query<NextParam>,
 ) -> Response {
+    let next = next_or_home(q.next.as_deref());
     if ctx.signed_in() {
-        return Redirect::to(safe_next(q.next.as_deref())).into_response();
+        return Redirect::to(&next).into_response();
     }
     render(&LoginPage {
         ctx: &ctx,
         error: None,
-        next: safe_next(q.next.as_deref()),
+        next: &next,
         username: "",
         demo_hint: state.config.demo_hint,
     })
@@ -80,11 +64,11 @@ struct LoginForm {
 async fn login(
     State(state): State<AppState>,
     ctx: Ctx,
-    ip: ClientIp,
+    client: Client,
     CsrfForm(f): CsrfForm<LoginForm>,
 ) -> Response {
     let cfg = &state.config;
-    let next = safe_next(f.next.as_deref()).to_string();
+    let next = next_or_home(f.next.as_deref());
     let fail = |ctx: &Ctx, msg: &str, status: StatusCode| {
         let mut r = render(&LoginPage {
             ctx,
@@ -96,51 +80,52 @@ async fn login(
         *r.status_mut() = status;
         r
     };
-    let since = {
-        let t = time::OffsetDateTime::now_utc() - time::Duration::minutes(cfg.login_window_minutes);
-        format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second()
-        )
+    let addr = client.addr();
+    // Usernames have at most 64 characters; a longer one is kept short in counters and audit.
+    let username: String = f.username.trim().chars().take(64).collect();
+    let username = username.as_str();
+    let limits = LoginLimits {
+        per_account: cfg.login_max_failures,
+        per_address: cfg.login_max_failures_per_address,
+        window_secs: cfg.login_window_minutes * 60,
     };
-    let failures = match state.store.login_failures_since(&f.username, &since).await {
-        Ok(n) => n,
+    let attempt = match state
+        .store
+        .begin_login_attempt(username, &addr, limits)
+        .await
+    {
+        Ok(a) => a,
         Err(e) => return crate::error::ApiError::from(e).into_page(&ctx),
     };
-    if failures >= cfg.login_max_failures {
-        tracing::warn!(username = %f.username, ip = %ip.0, "login refused: too many failures");
+    if attempt.refused() {
+        tracing::warn!(username = %username, ip = %addr, "login refused: too many failures");
         return fail(
             &ctx,
             ctx.t("login.throttled"),
             StatusCode::TOO_MANY_REQUESTS,
         );
     }
-    match state.store.check_password(&f.username, &f.password).await {
+    match state.store.check_password(username, &f.password).await {
         Ok(Some(user)) => {
             let token = match state
                 .store
-                .create_session(user.id, cfg.session_ttl_hours)
+                .create_session_idle(user.id, cfg.session_ttl_hours, cfg.session_idle_minutes)
                 .await
             {
                 Ok(t) => t,
                 Err(e) => return crate::error::ApiError::from(e).into_page(&ctx),
             };
-            let _ = state.store.clear_login_failures(&f.username).await;
-            let _ = state
-                .store
-                .audit_event(
-                    &user.username,
-                    "login",
-                    "user",
-                    &user.id.to_string(),
-                    &serde_json::json!({"ip": ip.0}),
-                )
-                .await;
+            if let Err(e) = state.store.login_succeeded(&attempt).await {
+                tracing::warn!(error = %e, "login throttle not reset");
+            }
+            audit(
+                &state,
+                &user.username,
+                "login",
+                &user.id.to_string(),
+                json!({"username": user.username, "ip": addr}),
+            )
+            .await;
             let mut resp = Redirect::to(&next).into_response();
             *resp.status_mut() = StatusCode::SEE_OTHER;
             resp.headers_mut().append(
@@ -150,16 +135,58 @@ async fn login(
                     &token,
                     cfg.session_ttl_hours * 3600,
                     true,
-                    cfg.secure_cookies,
+                    client.https,
                 ),
             );
             resp
         }
         Ok(None) => {
-            let _ = state.store.record_login_failure(&f.username, &ip.0).await;
+            audit(
+                &state,
+                "anonymous",
+                "login_failed",
+                username,
+                json!({"username": username, "ip": addr}),
+            )
+            .await;
+            if attempt.locks_account() {
+                audit(
+                    &state,
+                    "system",
+                    "lockout",
+                    username,
+                    json!({"username": username, "ip": addr, "scope": "account_at_address",
+                        "failures": cfg.login_max_failures, "minutes": cfg.login_window_minutes}),
+                )
+                .await;
+            }
+            if attempt.locks_address() {
+                audit(
+                    &state,
+                    "system",
+                    "lockout",
+                    username,
+                    json!({"username": username, "ip": addr, "scope": "address",
+                        "failures": cfg.login_max_failures_per_address,
+                        "minutes": cfg.login_window_minutes}),
+                )
+                .await;
+            }
             fail(&ctx, ctx.t("login.failed"), StatusCode::UNAUTHORIZED)
         }
         Err(e) => crate::error::ApiError::from(e).into_page(&ctx),
+    }
+}
+
+/// An audit entry about a login; a failure to write it is logged, not shown to the person
+/// logging in.
+async fn audit(state: &AppState, actor: &str, action: &str, id: &str, change: serde_json::Value) {
+    if let Err(e) = state
+        .store
+        .audit_event(actor, action, "user", id, &change)
+        .await
+    {
+        tracing::error!(error = %e, action, "login audit entry not written");
     }
 }
 
@@ -168,6 +195,7 @@ struct Empty {}
 
 async fn logout(
     State(state): State<AppState>,
+    client: Client,
     headers: HeaderMap,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Response {
@@ -178,7 +206,7 @@ async fn logout(
     *resp.status_mut() = StatusCode::SEE_OTHER;
     resp.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(SESSION_COOKIE, "", 0, true, state.config.secure_cookies),
+        set_cookie(SESSION_COOKIE, "", 0, true, client.https),
     );
     resp
 }

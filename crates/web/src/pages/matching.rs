@@ -12,9 +12,10 @@ use crate::api::matching::{
 use crate::api::Paging;
 use crate::auth::{AnyAccount, Auth, CsrfForm};
 use crate::error::ApiError;
+use crate::extract::Query;
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -338,10 +339,11 @@ async fn post_decision(
     ctx: Ctx,
     CsrfForm(f): CsrfForm<DecideForm>,
 ) -> Response {
-    let back = if (f.next.starts_with("/achievements/") || f.next.starts_with("/demands/"))
-        && !f.next.contains(['?', '#'])
+    let next = crate::redirect::same_origin_path(&f.next);
+    let back = if (next.starts_with("/achievements/") || next.starts_with("/demands/"))
+        && !next.contains(['?', '#'])
     {
-        f.next.clone()
+        next
     } else {
         "/".to_string()
     };

@@ -1,6 +1,7 @@
 //! Server-rendered pages (askama templates compiled into the binary). Every page gets a [`Ctx`]:
 //! the language, the signed-in account, the CSRF token for its forms and the current URL.
 
+pub mod account;
 pub mod achievements;
 pub mod audit;
 pub mod contracts;
@@ -276,6 +277,7 @@ pub fn router() -> Router<AppState> {
         .route("/favicon.ico", get(favicon))
         .merge(home::router())
         .merge(login::router())
+        .merge(account::router())
         .merge(orgs::router())
         .merge(achievements::router())
         .merge(demands::router())

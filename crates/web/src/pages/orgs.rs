@@ -6,10 +6,11 @@ use crate::api::orgs::{org_query, OrgListParams};
 use crate::api::Paging;
 use crate::auth::{check_csrf, Auth, Bureau, CsrfForm, OrgMember};
 use crate::error::ApiError;
+use crate::extract::{Path, Query};
 use crate::imports::{detect_format, import_orgs, ImportReport};
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -513,12 +514,7 @@ async fn update(
     CsrfForm(form): CsrfForm<OrgForm>,
 ) -> Response {
     let locked = !auth.actor().is_bureau();
-    let mut input = form.input();
-    if locked {
-        // The form shows these read-only; a non-bureau account never changes them.
-        input.credit_code = None;
-        input.kind = None;
-    }
+    let input = form.input();
     let patch = match input.into_patch() {
         Ok(p) => p,
         Err(errors) => {
@@ -528,6 +524,29 @@ async fn update(
             )
         }
     };
+    if locked {
+        // The form shows these read-only; a changed value (a hand-made request) is refused,
+        // each field named, as the API refuses it (403).
+        if let Ok(Some(org)) = state.store.get_org(id).await {
+            if auth.actor().org_id == Some(org.id) {
+                let changed = chengguo_core::access::identifying_changes(&org, &patch);
+                if !changed.is_empty() {
+                    let msg = ctx.pick(
+                        "只有科技局可以修改此项。",
+                        "Only the bureau may change this field.",
+                    );
+                    let errors = changed
+                        .into_iter()
+                        .map(|f| FieldError::new(f, msg))
+                        .collect();
+                    return with_status(
+                        render(&form_page(&ctx, Some(id), form, errors, locked)),
+                        StatusCode::FORBIDDEN,
+                    );
+                }
+            }
+        }
+    }
     match state.store.update_org(&auth.actor(), id, &patch).await {
         Ok(_) => Redirect::to(&format!("/organizations/{id}?saved=1")).into_response(),
         Err(UpdateError::Store(StoreError::Conflict { field, value })) => {
@@ -588,11 +607,11 @@ async fn import_preview(
                         file = Some((filename.unwrap_or_default(), b.to_vec()))
                     }
                     Ok(_) => {}
-                    Err(e) => return ApiError::bad_request(e.to_string()).into_page(&ctx),
+                    Err(e) => return crate::imports::upload_error_page(&e, &state, &ctx),
                 }
             }
             Ok(None) => break,
-            Err(e) => return ApiError::bad_request(e.to_string()).into_page(&ctx),
+            Err(e) => return crate::imports::upload_error_page(&e, &state, &ctx),
         }
     }
     if let Err(r) = check_csrf(&headers, &csrf) {
@@ -618,7 +637,16 @@ async fn import_preview(
         );
     };
     let format = detect_format(Some(&filename), &bytes);
-    let report = match import_orgs(&state.store, &auth.actor(), &bytes, format, true).await {
+    let report = match import_orgs(
+        &state.store,
+        &auth.actor(),
+        &bytes,
+        format,
+        &state.config.limits(),
+        true,
+    )
+    .await
+    {
         Ok(r) => r,
         Err(e) => return ApiError::from(e).into_page(&ctx),
     };
@@ -664,7 +692,15 @@ async fn import_commit(
         Err(e) => return ApiError::from(e).into_page(&ctx),
     };
     let format = detect_format(Some(&upload.filename), &upload.bytes);
-    let report = match import_orgs(&state.store, &auth.actor(), &upload.bytes, format, false).await
+    let report = match import_orgs(
+        &state.store,
+        &auth.actor(),
+        &upload.bytes,
+        format,
+        &state.config.limits(),
+        false,
+    )
+    .await
     {
         Ok(r) => r,
         Err(e) => return ApiError::from(e).into_page(&ctx),

@@ -4,14 +4,16 @@
 
 use super::{render, Ctx};
 use crate::api::plan::{
-    check_params, current, record_value, scorecards_xlsx, submit_report, tasks_out, today,
-    value_cell, TaskOut,
+    cached_indicators, cached_plan, cached_scorecards, check_params, current, record_value,
+    scorecards_xlsx, submit_report, tasks_out, today, value_cell, TaskOut,
 };
 use crate::auth::{Auth, Bureau, BureauOrDistrict, CsrfForm, OrgMember};
+use crate::cache::{Key, Version};
 use crate::error::ApiError;
+use crate::extract::{Path, Query};
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -21,8 +23,9 @@ use chengguo_core::plan::{
 };
 use chengguo_core::{refdata, FieldError, Role};
 use chengguo_io::Cell;
-use chengguo_store::{Indicator, IndicatorEntry, Scorecard, Store, StoredPlan, TaskReport};
+use chengguo_store::{Indicator, IndicatorEntry, Scorecard, StoredPlan, TaskReport};
 use serde::Deserialize;
+use std::sync::Arc;
 
 /// A figure for people: yuan in 亿元 (10^8) or 万元, counts with separators, percent.
 pub fn fmt_value(ctx: &Ctx, unit: &str, v: Option<f64>) -> String {
@@ -170,24 +173,34 @@ struct YearQuery {
     year: Option<i32>,
 }
 
-/// Indicators of the city for each year from the year before the plan to `last`.
+/// Indicators of the city for each year from the year before the plan to `last` (cached).
 async fn by_year(
-    store: &Store,
+    state: &AppState,
+    v: Version,
     plan: &Plan,
     last: i32,
-) -> Result<Vec<(i32, Vec<Indicator>)>, ApiError> {
+) -> Result<Vec<(i32, Arc<Vec<Indicator>>)>, ApiError> {
     let mut out = Vec::new();
     let first = plan.start_year - 1;
     for y in first..=last.max(first) {
-        let mut facts = store.year_facts(plan, y, today()).await?;
-        out.push((y, store.indicators(plan, &mut facts, None).await?));
+        out.push((y, cached_indicators(state, v, plan, y, None).await?));
     }
     Ok(out)
 }
 
+/// The dashboard page: the layout around the cached body.
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 struct DashboardPage<'a> {
+    ctx: &'a Ctx,
+    body: &'a str,
+}
+
+/// The dashboard's content, rendered once per data version, year, language and audience (it
+/// reads nothing else of the viewer: `ctx` only picks the language).
+#[derive(Template)]
+#[template(path = "dashboard_body.html")]
+struct DashboardBody<'a> {
     ctx: &'a Ctx,
     title: String,
     document: String,
@@ -203,25 +216,30 @@ struct DashboardPage<'a> {
     internal: bool,
 }
 
-/// What the dashboard shows, for the page and for the home panel.
+/// What the dashboard shows, for the page and for the home panel (all from the figures cache).
 struct DashboardData {
-    stored: StoredPlan,
+    stored: Arc<StoredPlan>,
     year: i32,
-    city: Vec<Indicator>,
-    cards: Vec<Scorecard>,
-    tasks: Vec<TaskOut>,
+    city: Arc<Vec<Indicator>>,
+    cards: Arc<Vec<Scorecard>>,
+    tasks: Arc<Vec<TaskOut>>,
 }
 
-async fn dashboard_data(state: &AppState, year: Option<i32>) -> Result<DashboardData, ApiError> {
-    let stored = current(&state.store).await?;
+async fn dashboard_data(
+    state: &AppState,
+    v: Version,
+    year: Option<i32>,
+) -> Result<DashboardData, ApiError> {
+    let stored = cached_plan(state, v).await?;
     let (year, _) = check_params(&stored.plan, year, None)?;
-    let mut facts = state.store.year_facts(&stored.plan, year, today()).await?;
-    let city = state
-        .store
-        .indicators(&stored.plan, &mut facts, None)
+    let city = cached_indicators(state, v, &stored.plan, year, None).await?;
+    let cards = cached_scorecards(state, v, &stored.plan, year).await?;
+    let tasks = state
+        .figures
+        .get(v, Key::Tasks, || async {
+            Ok::<_, ApiError>(tasks_out(&state.store, &stored).await?.0)
+        })
         .await?;
-    let cards = state.store.scorecards(&stored.plan, &mut facts).await?;
-    let (tasks, _) = tasks_out(&state.store, &stored).await?;
     Ok(DashboardData {
         stored,
         year,
@@ -237,21 +255,47 @@ fn internal(ctx: &Ctx) -> bool {
         .is_some_and(|u| u.roles.contains(&Role::Bureau) || u.roles.contains(&Role::District))
 }
 
+/// `/dashboard` (public): a repeated view reads the audit sequence and renders the layout around
+/// the cached body; the figures are computed once per data version.
 async fn dashboard(
     State(state): State<AppState>,
     ctx: Ctx,
     Query(q): Query<YearQuery>,
 ) -> Response {
-    let data = match dashboard_data(&state, q.year).await {
-        Ok(d) => d,
-        Err(e) => return e.into_page(&ctx),
-    };
-    let plan = &data.stored.plan;
     let internal = internal(&ctx);
-    let history = match by_year(&state.store, plan, data.year).await {
-        Ok(h) => h,
-        Err(e) => return e.into_page(&ctx),
-    };
+    let body = async {
+        let v = Version::now(&state.store).await?;
+        let key = Key::Dashboard {
+            year: q.year,
+            lang: ctx.lang,
+            internal,
+        };
+        state
+            .figures
+            .get(v, key, || dashboard_body(&state, &ctx, v, q.year, internal))
+            .await
+    }
+    .await;
+    match body {
+        Ok(body) => render(&DashboardPage {
+            ctx: &ctx,
+            body: &body,
+        }),
+        Err(e) => e.into_page(&ctx),
+    }
+}
+
+/// Computes and renders the dashboard's content.
+async fn dashboard_body(
+    state: &AppState,
+    ctx: &Ctx,
+    v: Version,
+    year: Option<i32>,
+    internal: bool,
+) -> Result<String, ApiError> {
+    let data = dashboard_data(state, v, year).await?;
+    let plan = &data.stored.plan;
+    let history = by_year(state, v, plan, data.year).await?;
     let empty = ctx.pick("暂无数据", "No data yet");
     let x: Vec<String> = history.iter().map(|(y, _)| y.to_string()).collect();
     let trends = plan
@@ -351,7 +395,7 @@ async fn dashboard(
         )
     };
     let districts = crate::charts::hbar(&districts_title, &bars, 560.0, empty);
-    let t = DashboardPage {
+    let t = DashboardBody {
         title: ctx.pick(&plan.title_zh, &plan.title_en).to_string(),
         document: format!(
             "{} {} · {}",
@@ -360,18 +404,18 @@ async fn dashboard(
             plan.date
         ),
         year: data.year,
-        years: (plan.start_year - 1..=today().year().max(plan.end_year)).collect(),
-        rows: data.city.iter().map(|i| ind_row(&ctx, i)).collect(),
+        years: (plan.start_year - 1..=v.day.year().max(plan.end_year)).collect(),
+        rows: data.city.iter().map(|i| ind_row(ctx, i)).collect(),
         trends,
         monthly,
         districts,
         districts_title,
         overdue: data.tasks.iter().filter(|t| t.overdue).count(),
-        board: task_board(&ctx, &data.tasks),
+        board: task_board(ctx, &data.tasks),
         internal,
-        ctx: &ctx,
+        ctx,
     };
-    render(&t)
+    t.render().map_err(ApiError::internal)
 }
 
 /// The dashboard's figures as a workbook: every objective for every year of the plan.
@@ -381,9 +425,10 @@ async fn dashboard_xlsx(
     Query(q): Query<YearQuery>,
 ) -> Response {
     let result = async {
-        let stored = current(&state.store).await?;
+        let v = Version::now(&state.store).await?;
+        let stored = cached_plan(&state, v).await?;
         let (year, _) = check_params(&stored.plan, q.year, None)?;
-        let history = by_year(&state.store, &stored.plan, year).await?;
+        let history = by_year(&state, v, &stored.plan, year).await?;
         let headers = [
             "year",
             "indicator",
@@ -400,7 +445,7 @@ async fn dashboard_xlsx(
         ];
         let mut rows = Vec::new();
         for (y, inds) in &history {
-            for i in inds {
+            for i in inds.iter() {
                 rows.push(vec![
                     Cell::Int(i64::from(*y)),
                     Cell::Text(i.key.clone()),
@@ -445,7 +490,10 @@ pub async fn home_panel(state: &AppState, ctx: &Ctx) -> String {
     if !internal(ctx) {
         return String::new();
     }
-    let Ok(data) = dashboard_data(state, None).await else {
+    let Ok(v) = Version::now(&state.store).await else {
+        return String::new();
+    };
+    let Ok(data) = dashboard_data(state, v, None).await else {
         return String::new();
     };
     let district = ctx
@@ -631,7 +679,13 @@ async fn task_page_render(
             .into_iter()
             .find(|t| t.number == number)
             .expect("task exists");
-        let reports = state.store.task_reports(&plan.key, Some(number)).await?;
+        // Progress reports (with their authors) are for signed-in accounts, as in
+        // `GET /api/v1/plan/tasks/{number}/reports`; the task itself is public.
+        let reports = if ctx.signed_in() {
+            state.store.task_reports(&plan.key, Some(number)).await?
+        } else {
+            Vec::new()
+        };
         let my_departments = match &ctx.user {
             Some(u) => {
                 let org = match u.org_id {
@@ -834,13 +888,14 @@ async fn indicator_render(
     saved: bool,
 ) -> Response {
     let result = async {
-        let stored = current(&state.store).await?;
+        let v = Version::now(&state.store).await?;
+        let stored = cached_plan(state, v).await?;
         let plan = &stored.plan;
         let o = plan
             .objective(key)
             .ok_or_else(|| ApiError::not_found(format!("objective {key}")))?;
         let (year, _) = check_params(plan, year, None)?;
-        let history_years = by_year(&state.store, plan, year).await?;
+        let history_years = by_year(state, v, plan, year).await?;
         let years = history_years
             .iter()
             .filter_map(|(y, inds)| {
@@ -849,16 +904,12 @@ async fn indicator_render(
                     .map(|i| (*y, ind_row(ctx, i)))
             })
             .collect();
-        let mut facts = state.store.year_facts(plan, year, today()).await?;
         let mut districts = Vec::new();
         for d in refdata::children(&plan.region)
             .into_iter()
             .filter(|d| d.level == 3 && !d.retired)
         {
-            let inds = state
-                .store
-                .indicators(plan, &mut facts, Some(d.code))
-                .await?;
+            let inds = cached_indicators(state, v, plan, year, Some(d.code)).await?;
             if let Some(i) = inds.iter().find(|i| i.key == key) {
                 districts.push((d.code.to_string(), d.name.to_string(), ind_row(ctx, i)));
             }
@@ -1020,11 +1071,11 @@ impl ScorecardsPage<'_> {
 async fn scorecards_data(
     state: &AppState,
     year: Option<i32>,
-) -> Result<(StoredPlan, i32, Vec<Scorecard>), ApiError> {
-    let stored = current(&state.store).await?;
+) -> Result<(Arc<StoredPlan>, i32, Arc<Vec<Scorecard>>), ApiError> {
+    let v = Version::now(&state.store).await?;
+    let stored = cached_plan(state, v).await?;
     let (year, _) = check_params(&stored.plan, year, None)?;
-    let mut facts = state.store.year_facts(&stored.plan, year, today()).await?;
-    let cards = state.store.scorecards(&stored.plan, &mut facts).await?;
+    let cards = cached_scorecards(state, v, &stored.plan, year).await?;
     Ok((stored, year, cards))
 }
 
@@ -1066,7 +1117,7 @@ async fn scorecards_page(
             })
             .collect(),
         year,
-        cards,
+        cards: cards.as_ref().clone(),
         ctx: &ctx,
     };
     render(&t)
@@ -1107,7 +1158,7 @@ async fn scorecard_page(
         Err(e) => return e.into_page(&ctx),
     };
     let total = cards.len();
-    let Some(card) = cards.into_iter().find(|c| c.division == code) else {
+    let Some(card) = cards.iter().find(|c| c.division == code).cloned() else {
         return super::not_found(&ctx);
     };
     let rows = card

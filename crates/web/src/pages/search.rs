@@ -3,9 +3,10 @@
 
 use super::{render, with_param, Ctx, Pager};
 use crate::api::search::{run, SearchOut, SearchParams};
+use crate::extract::Query;
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;

@@ -1,18 +1,21 @@
-//! Account management for the bureau: list and create accounts.
+//! Account management for the bureau: list and create accounts, disable and enable them, reset
+//! their passwords (the password policy applies), list and revoke every account's API tokens.
 
 use super::{render, Ctx};
 use crate::api::users::{parse_user, UserBody};
+use crate::auth::CsrfForm;
 use crate::auth::{Auth, Bureau};
 use crate::error::ApiError;
+use crate::extract::Path;
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use chengguo_core::{FieldError, Role};
-use chengguo_store::{StoreError, User};
+use chengguo_store::{ApiToken, StoreError, User};
 use serde::Deserialize;
 
 pub struct UserRow {
@@ -30,6 +33,12 @@ struct UsersPage<'a> {
     errors: Vec<FieldError>,
     roles: Vec<(&'static str, &'static str)>,
     created: Option<String>,
+    notice: Option<String>,
+    error: Option<String>,
+    tokens: Vec<ApiToken>,
+    show_owner: bool,
+    revoke_action: &'static str,
+    own_id: i64,
 }
 
 impl UsersPage<'_> {
@@ -94,28 +103,83 @@ fn role_choices(ctx: &Ctx) -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
-#[derive(Deserialize)]
-struct Created {
+#[derive(Deserialize, Default)]
+struct Notice {
     created: Option<String>,
+    done: Option<String>,
+}
+
+/// The page with `rows`, the token list and the given form state.
+#[allow(clippy::too_many_arguments)]
+async fn show(
+    state: &AppState,
+    ctx: &Ctx,
+    own_id: i64,
+    form: UserForm,
+    errors: Vec<FieldError>,
+    q: Notice,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let rows = match rows(state, ctx).await {
+        Ok(r) => r,
+        Err(e) => return ApiError::from(e).into_page(ctx),
+    };
+    let tokens = match state.store.list_tokens(None).await {
+        Ok(t) => t,
+        Err(e) => return ApiError::from(e).into_page(ctx),
+    };
+    let notice = q.done.as_deref().map(|d| {
+        match d {
+            "disabled" => ctx.pick(
+                "账号已停用，其会话已结束。",
+                "Account disabled; its sessions have ended.",
+            ),
+            "enabled" => ctx.pick("账号已启用。", "Account enabled."),
+            "password" => ctx.pick(
+                "密码已重置，该账号的会话已结束。",
+                "Password reset; the account's sessions have ended.",
+            ),
+            "revoked" => ctx.pick("令牌已吊销。", "Token revoked."),
+            _ => ctx.pick("已保存。", "Saved."),
+        }
+        .to_string()
+    });
+    let mut r = render(&UsersPage {
+        roles: role_choices(ctx),
+        ctx,
+        rows,
+        form,
+        errors,
+        created: q.created,
+        notice,
+        error,
+        tokens,
+        show_owner: true,
+        revoke_action: "/users/tokens",
+        own_id,
+    });
+    *r.status_mut() = status;
+    r
 }
 
 async fn page(
     State(state): State<AppState>,
-    _auth: Auth<Bureau>,
+    auth: Auth<Bureau>,
     ctx: Ctx,
-    axum::extract::Query(c): axum::extract::Query<Created>,
+    axum::extract::Query(q): axum::extract::Query<Notice>,
 ) -> Response {
-    match rows(&state, &ctx).await {
-        Ok(rows) => render(&UsersPage {
-            roles: role_choices(&ctx),
-            ctx: &ctx,
-            rows,
-            form: UserForm::default(),
-            errors: vec![],
-            created: c.created,
-        }),
-        Err(e) => ApiError::from(e).into_page(&ctx),
-    }
+    show(
+        &state,
+        &ctx,
+        auth.user.id,
+        UserForm::default(),
+        vec![],
+        q,
+        None,
+        StatusCode::OK,
+    )
+    .await
 }
 
 async fn create(
@@ -160,14 +224,31 @@ async fn create(
     let new = match parse_user(&state, body).await {
         Ok(n) => n,
         Err(e) => {
+            // The password policy's message in the page's language.
+            let fields = e
+                .fields
+                .into_iter()
+                .map(|f| match f.field.as_str() {
+                    "password" => crate::api::me::policy_error(
+                        &state,
+                        &form.username,
+                        &form.password,
+                        "password",
+                        !ctx.is_en(),
+                    )
+                    .unwrap_or(f),
+                    _ => f,
+                })
+                .collect();
             return fail(
                 &state,
                 &ctx,
-                e.fields,
+                fields,
                 form,
                 StatusCode::UNPROCESSABLE_ENTITY,
+                auth.user.id,
             )
-            .await
+            .await;
         }
     };
     match state.store.create_user(&auth.actor(), &new).await {
@@ -183,6 +264,7 @@ async fn create(
                 )],
                 form,
                 StatusCode::CONFLICT,
+                auth.user.id,
             )
             .await
         }
@@ -193,6 +275,7 @@ async fn create(
                 vec![FieldError::new("username", m)],
                 form,
                 StatusCode::UNPROCESSABLE_ENTITY,
+                auth.user.id,
             )
             .await
         }
@@ -206,24 +289,151 @@ async fn fail(
     errors: Vec<FieldError>,
     form: UserForm,
     status: StatusCode,
+    own_id: i64,
 ) -> Response {
-    match rows(state, ctx).await {
-        Ok(rows) => {
-            let mut r = render(&UsersPage {
-                roles: role_choices(ctx),
+    show(
+        state,
+        ctx,
+        own_id,
+        form,
+        errors,
+        Notice::default(),
+        None,
+        status,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct Empty {}
+
+async fn set_disabled(
+    state: &AppState,
+    auth: &Auth<Bureau>,
+    ctx: &Ctx,
+    id: i64,
+    disabled: bool,
+) -> Response {
+    match state
+        .store
+        .set_user_disabled(&auth.actor(), id, disabled)
+        .await
+    {
+        Ok(_) => Redirect::to(if disabled {
+            "/users?done=disabled"
+        } else {
+            "/users?done=enabled"
+        })
+        .into_response(),
+        Err(StoreError::Invalid(_)) => {
+            show(
+                state,
                 ctx,
-                rows,
-                form,
-                errors,
-                created: None,
-            });
-            *r.status_mut() = status;
-            r
+                auth.user.id,
+                UserForm::default(),
+                vec![],
+                Notice::default(),
+                Some(
+                    ctx.pick(
+                        "不能停用自己的账号。",
+                        "You cannot disable your own account.",
+                    )
+                    .into(),
+                ),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => ApiError::from(e).into_page(ctx),
     }
 }
 
+async fn disable(
+    State(state): State<AppState>,
+    auth: Auth<Bureau>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Response {
+    set_disabled(&state, &auth, &ctx, id, true).await
+}
+
+async fn enable(
+    State(state): State<AppState>,
+    auth: Auth<Bureau>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Response {
+    set_disabled(&state, &auth, &ctx, id, false).await
+}
+
+#[derive(Deserialize)]
+struct ResetForm {
+    #[serde(default)]
+    password: String,
+}
+
+async fn reset_password(
+    State(state): State<AppState>,
+    auth: Auth<Bureau>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<ResetForm>,
+) -> Response {
+    let user = match state.store.user_by_id(id).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return super::not_found(&ctx),
+        Err(e) => return ApiError::from(e).into_page(&ctx),
+    };
+    if let Some(e) = crate::api::me::policy_error(
+        &state,
+        &user.username,
+        &f.password,
+        "password",
+        !ctx.is_en(),
+    ) {
+        let msg = format!("{}：{}", user.username, e.message);
+        return show(
+            &state,
+            &ctx,
+            auth.user.id,
+            UserForm::default(),
+            vec![],
+            Notice::default(),
+            Some(msg),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    match state
+        .store
+        .set_password(&auth.actor(), id, &f.password, None)
+        .await
+    {
+        Ok(()) => Redirect::to("/users?done=password").into_response(),
+        Err(e) => ApiError::from(e).into_page(&ctx),
+    }
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    auth: Auth<Bureau>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Response {
+    match state.store.revoke_token(&auth.actor(), id, None).await {
+        Ok(_) => Redirect::to("/users?done=revoked").into_response(),
+        Err(e) => ApiError::from(e).into_page(&ctx),
+    }
+}
+
 pub fn router() -> Router<AppState> {
-    Router::new().route("/users", get(page).post(create))
+    Router::new()
+        .route("/users", get(page).post(create))
+        .route("/users/{id}/disable", post(disable))
+        .route("/users/{id}/enable", post(enable))
+        .route("/users/{id}/password", post(reset_password))
+        .route("/users/tokens/{id}/revoke", post(revoke_token))
 }

@@ -71,15 +71,17 @@ impl Browser {
 
 impl TestApp {
     pub async fn new(db: TestDb) -> TestApp {
+        Self::with_config(db, chengguo_web::WebConfig::default()).await
+    }
+
+    /// The app with other settings.
+    pub async fn with_config(db: TestDb, config: chengguo_web::WebConfig) -> TestApp {
         chengguo_store::demo::load(&db.store).await.unwrap();
         let (search, _) = chengguo_store::SearchService::open(db.store.clone(), None)
             .await
             .unwrap();
-        let state = chengguo_web::AppState::new(
-            db.store.clone(),
-            chengguo_web::WebConfig::default(),
-            std::sync::Arc::new(search),
-        );
+        let state =
+            chengguo_web::AppState::new(db.store.clone(), config, std::sync::Arc::new(search));
         TestApp {
             app: chengguo_web::app(state),
             db,
